@@ -1,0 +1,8 @@
+"""Effective-field terms: exchange, uniaxial anisotropy, Zeeman and stray field (demag)."""
+
+from .anisotropy import UniaxialAnisotropy
+from .base import EffectiveField, FieldTerm
+from .exchange import Exchange
+from .zeeman import Zeeman
+
+__all__ = ["EffectiveField", "Exchange", "FieldTerm", "UniaxialAnisotropy", "Zeeman"]

@@ -1,0 +1,253 @@
+"""OVF 2.0 files (the OOMMF / mumax3 vector-field format): writer and reader.
+
+Layout written (as OOMMF and mumax3 write it): a text header of ``# key: value`` lines, then
+``# Begin: Data Binary 8`` followed by the check value 123456789012345.0 and the values as
+little-endian float64, or ``# Begin: Data Text`` with one node per line. Nodes are ordered with x
+fastest, then y, then z; the ``valuedim`` components of one node are stored together.
+
+Arrays in this module have shape ``(nx, ny, nz, valuedim)``; lengths are in metres. The reader also
+accepts OVF 2.0 ``Binary 4`` and OVF 1.0 files (big-endian binary, ``# OOMMF: rectangular mesh
+v1.0``), which older OOMMF versions write.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..mesh import Grid
+
+CHECK_8 = 123456789012345.0
+CHECK_4 = 1234567.0
+
+
+@dataclass
+class OVFData:
+    """Values and geometry read from an OVF file.
+
+    ``values``: shape ``(nx, ny, nz, valuedim)`` float64; ``cell`` [m] step sizes; ``origin``
+    [m] the lower corner of the mesh (``xmin``, ...); ``labels``/``units`` per component;
+    ``header`` every header key (lower case) with its raw string value.
+    """
+
+    values: np.ndarray
+    cell: tuple[float, float, float]
+    origin: tuple[float, float, float]
+    labels: list[str] = field(default_factory=list)
+    units: list[str] = field(default_factory=list)
+    title: str = ""
+    header: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def grid(self) -> Grid:
+        """The grid the values live on."""
+        return Grid(self.values.shape[:3], self.cell, self.origin)
+
+
+def _fmt(x: float) -> str:
+    return repr(float(x))
+
+
+def write_ovf(
+    path: str | os.PathLike,
+    values: np.ndarray,
+    grid: Grid,
+    *,
+    fmt: str = "binary",
+    title: str = "m",
+    labels: Sequence[str] = ("m_x", "m_y", "m_z"),
+    units: Sequence[str] = ("1", "1", "1"),
+    desc: Sequence[str] = (),
+) -> Path:
+    """Write ``values`` (shape ``(nx, ny, nz, dim)``) on ``grid`` to ``path`` as OVF 2.0.
+
+    ``fmt`` is ``"binary"`` (Binary 8, float64 little-endian) or ``"text"``. ``desc`` lines go into
+    ``# Desc:`` header lines (e.g. the simulation time). The file is written to a temporary name and
+    renamed, so a reader never sees half a file.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 3:
+        values = values[..., None]
+    if values.shape[:3] != grid.shape:
+        raise ValueError(f"values shape {values.shape} does not match grid shape {grid.shape}")
+    dim = values.shape[3]
+    if len(labels) != dim or len(units) != dim:
+        raise ValueError(f"need {dim} labels and units, got {list(labels)} and {list(units)}")
+    if fmt not in ("binary", "text"):
+        raise ValueError(f"fmt = {fmt!r}; allowed: 'binary', 'text'")
+    nx, ny, nz = grid.shape
+    lo = grid.origin
+    hi = tuple(o + s for o, s in zip(grid.origin, grid.size, strict=True))
+    lines = [
+        "# OOMMF OVF 2.0",
+        "# Segment count: 1",
+        "# Begin: Segment",
+        "# Begin: Header",
+        f"# Title: {title}",
+        "# meshtype: rectangular",
+        "# meshunit: m",
+        f"# xmin: {_fmt(lo[0])}",
+        f"# ymin: {_fmt(lo[1])}",
+        f"# zmin: {_fmt(lo[2])}",
+        f"# xmax: {_fmt(hi[0])}",
+        f"# ymax: {_fmt(hi[1])}",
+        f"# zmax: {_fmt(hi[2])}",
+        f"# valuedim: {dim}",
+        "# valuelabels: " + " ".join(labels),
+        "# valueunits: " + " ".join(units),
+        *(f"# Desc: {d}" for d in desc),
+        # node positions are cell centres: base = origin + half a cell
+        f"# xbase: {_fmt(lo[0] + grid.cell[0] / 2)}",
+        f"# ybase: {_fmt(lo[1] + grid.cell[1] / 2)}",
+        f"# zbase: {_fmt(lo[2] + grid.cell[2] / 2)}",
+        f"# xnodes: {nx}",
+        f"# ynodes: {ny}",
+        f"# znodes: {nz}",
+        f"# xstepsize: {_fmt(grid.cell[0])}",
+        f"# ystepsize: {_fmt(grid.cell[1])}",
+        f"# zstepsize: {_fmt(grid.cell[2])}",
+        "# End: Header",
+    ]
+    # x fastest: (nx, ny, nz, dim) -> (nz, ny, nx, dim) in C order
+    ordered = np.ascontiguousarray(values.transpose(2, 1, 0, 3))
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(("\n".join(lines) + "\n").encode("ascii"))
+        if fmt == "binary":
+            f.write(b"# Begin: Data Binary 8\n")
+            f.write(np.array([CHECK_8], "<f8").tobytes())
+            f.write(ordered.astype("<f8").tobytes())
+            f.write(b"\n# End: Data Binary 8\n")
+        else:
+            f.write(b"# Begin: Data Text\n")
+            rows = ordered.reshape(-1, dim)
+            f.write(
+                "".join(" ".join(repr(float(v)) for v in row) + "\n" for row in rows).encode()
+            )
+            f.write(b"# End: Data Text\n")
+        f.write(b"# End: Segment\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def read_ovf(path: str | os.PathLike) -> OVFData:
+    """Read an OVF 1.0 or 2.0 file with a rectangular mesh (text, binary 4 or binary 8)."""
+    path = Path(path)
+    raw = path.read_bytes()
+    header: dict[str, str] = {}
+    desc: list[str] = []
+    pos = 0
+    version = None
+    data_kind = None
+    while pos < len(raw):
+        end = raw.find(b"\n", pos)
+        if end < 0:
+            raise ValueError(f"{path}: header ends without a data segment")
+        line = raw[pos:end].decode("ascii", errors="replace").strip()
+        pos = end + 1
+        if not line:
+            continue
+        if version is None:
+            if "OVF 2.0" in line:
+                version = 2
+            elif "rectangular mesh v1.0" in line or "OVF 1.0" in line:
+                version = 1
+            else:
+                raise ValueError(f"{path}: not an OVF file (first line {line!r})")
+            continue
+        if line.startswith("##"):
+            continue  # comment
+        if not line.startswith("#"):
+            raise ValueError(f"{path}: unexpected line in header: {line!r}")
+        body = line.lstrip("#").strip()
+        key, _, value = body.partition(":")
+        key = key.strip().lower()
+        value = value.split("##")[0].strip()
+        if key == "begin" and value.lower().startswith("data"):
+            data_kind = value[4:].strip().lower()
+            break
+        if key == "desc":
+            desc.append(value)
+        elif key not in ("begin", "end", "segment count"):
+            header[key] = value
+    if data_kind is None:
+        raise ValueError(f"{path}: no data segment")
+    if header.get("meshtype", "rectangular").lower() != "rectangular":
+        raise ValueError(f"{path}: meshtype {header['meshtype']!r}; only rectangular is supported")
+    try:
+        n = tuple(int(header[f"{a}nodes"]) for a in "xyz")
+        cell = tuple(float(header[f"{a}stepsize"]) for a in "xyz")
+    except KeyError as exc:
+        raise ValueError(f"{path}: header lacks {exc.args[0]!r}") from None
+    dim = int(header.get("valuedim", "3")) if version == 2 else 3
+    if "xmin" in header:
+        origin = tuple(float(header[f"{a}min"]) for a in "xyz")
+    else:
+        origin = tuple(float(header[f"{a}base"]) - h / 2 for a, h in zip("xyz", cell, strict=True))
+    count = n[0] * n[1] * n[2] * dim
+    if data_kind.startswith("binary"):
+        width = int(data_kind.split()[1])
+        if width not in (4, 8):
+            raise ValueError(f"{path}: Data Binary {width}; allowed 4 or 8")
+        order = "<" if version == 2 else ">"
+        dtype = np.dtype(f"{order}f{width}")
+        check = np.frombuffer(raw, dtype, count=1, offset=pos)[0]
+        if check != (CHECK_8 if width == 8 else CHECK_4):
+            raise ValueError(f"{path}: bad binary check value {check!r}")
+        flat = np.frombuffer(raw, dtype, count=count, offset=pos + width).astype(float)
+    elif data_kind.startswith("text"):
+        stop = raw.find(b"# End: Data", pos)
+        text = raw[pos : stop if stop >= 0 else len(raw)].decode("ascii")
+        flat = np.array(
+            [float(v) for ln in text.splitlines() if ln.strip() and not ln.startswith("#")
+             for v in ln.split()]
+        )
+        if flat.size != count:
+            raise ValueError(f"{path}: {flat.size} text values, expected {count}")
+    else:
+        raise ValueError(f"{path}: unknown data kind {data_kind!r}")
+    values = flat.reshape(n[2], n[1], n[0], dim).transpose(2, 1, 0, 3).copy()
+    labels = header.get("valuelabels", "").split()
+    units = header.get("valueunits", "").split()
+    if version == 1 and "valueunit" in header:
+        units = [header["valueunit"]] * 3
+    return OVFData(values, cell, origin, labels, units, header.get("title", ""), header)
+
+
+def write_magnetization(
+    path: str | os.PathLike,
+    m: np.ndarray,
+    ms: np.ndarray,
+    grid: Grid,
+    *,
+    t: float | None = None,
+    unit: str = "A/m",
+    fmt: str = "binary",
+) -> Path:
+    """Snapshot of the magnetization: ``Ms·m`` [A/m] (``unit="A/m"``) or the unit vector ``m``
+    (``unit="1"``). ``m`` shape ``(nx, ny, nz, 3)``, ``ms`` per-cell Ms [A/m] shape ``grid.shape``;
+    ``t`` [s] goes into a ``Desc`` line as mumax3 writes it."""
+    desc = [f"Total simulation time: {t!r} s"] if t is not None else []
+    if unit == "A/m":
+        return write_ovf(path, m * ms[..., None], grid, fmt=fmt, title="M",
+                         labels=("M_x", "M_y", "M_z"), units=("A/m",) * 3, desc=desc)
+    if unit == "1":
+        return write_ovf(path, m, grid, fmt=fmt, title="m", desc=desc)
+    raise ValueError(f"unit = {unit!r}; allowed: 'A/m', '1'")
+
+
+def read_magnetization(path: str | os.PathLike) -> tuple[np.ndarray, OVFData]:
+    """Unit magnetization from an OVF file (normalised; zero where the value is zero)."""
+    data = read_ovf(path)
+    if data.values.shape[3] != 3:
+        raise ValueError(f"{path}: valuedim = {data.values.shape[3]}; a magnetization needs 3")
+    norm = np.linalg.norm(data.values, axis=-1, keepdims=True)
+    m = np.divide(data.values, norm, out=np.zeros_like(data.values), where=norm > 0)
+    return m, data

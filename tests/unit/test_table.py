@@ -21,7 +21,7 @@ def test_rows_roundtrip_exactly(tmp_path):
             assert read_table(path)[1].shape[0] == table.rows
     columns, data = read_table(path)
     assert columns == COLUMNS
-    assert np.array_equal(data, rows)  # %.17g round-trips float64 exactly
+    assert np.array_equal(data, rows)  # repr round-trips float64 exactly
     assert np.array_equal(column(path, "t"), rows[:, 0])
     assert np.array_equal(column(path, "E_total (J)"), rows[:, 4])
     text = path.read_text().splitlines()

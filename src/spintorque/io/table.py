@@ -1,9 +1,10 @@
 """``table.tsv``: one row of averages and energies per output time.
 
 Tab-separated text; the first line holds the header cells ``name (unit)`` (``mx`` and the other
-dimensionless columns carry no unit). Every row is written with full double precision (17
-significant digits) and flushed at once, so a killed run leaves whole rows behind; a resumed run
-first cuts the file back to the row count stored in its checkpoint (:func:`truncate_rows`).
+dimensionless columns carry no unit). Every value is written as the shortest repr that reads back
+to the same float64, and each row is flushed at once, so a killed run leaves whole rows behind (at
+most one partial last row, which readers skip); a resumed run first cuts the file back to the row
+count stored in its checkpoint (:func:`truncate_rows`).
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ class TableWriter:
         """Write one row (one value per column) and flush it to the OS."""
         if len(values) != len(self.columns):
             raise ValueError(f"row has {len(values)} values for {len(self.columns)} columns")
-        self._f.write("\t".join(f"{float(v):.17g}" for v in values) + "\n")
+        # repr is the shortest string that reads back to the same float; + 0.0 turns -0.0 into 0.0
+        self._f.write("\t".join(repr(float(v) + 0.0) for v in values) + "\n")
         self._f.flush()
         self.rows += 1
 

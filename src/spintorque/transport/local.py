@@ -1,0 +1,250 @@
+"""Local spin-transfer torques: Zhang-Li (current in plane) and Slonczewski (fixed polarizer).
+
+Both are given by their authors in the Gilbert form ``dm/dt = −γ0 m×H + α m×dm/dt + T`` and
+implement the :class:`~spintorque.dynamics.llg.Torque` protocol: ``rate(m, t, out)`` returns their
+contribution to dm/dt [1/s] **in the explicit Landau-Lifshitz form** of ``LLG.rhs``. Since ``m×``
+of the Gilbert equation gives ``(1+α²) dm/dt = A + α m×A`` for ``A = −γ0 m×H + T`` (``T ⊥ m``),
+each torque contributes ``(T + α m×T)/(1+α²)``. Conventions, signs and their derivation:
+``docs/theory/local_torques.md``.
+
+Zhang-Li (mumax3 / OOMMF sign; muMAG SP5)::
+
+    T = −(u·∇)m + ξ m×(u·∇)m,   u = −μB P j /(e Ms) [/(1+ξ²) in mumax3's convention]
+    rate = [(1+αξ) m×(m×D) + (ξ−α) m×D]/(1+α²),   D = (u·∇)m
+
+Slonczewski (OOMMF Oxs_SpinXferEvolve, mumax3)::
+
+    T = β [ε m×(p×m) − ε′ m×p],   β = ħ γ0 J /(μ0 e d Ms) [1/s],
+    ε = P Λ² / ((Λ²+1) + (Λ²−1) m·p)
+    rate = β [(ε + αε′) m×(p×m) − (ε′ − αε) m×p]/(1+α²)
+
+Positive J drives m towards p (electrons flow from the fixed layer into the free layer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..constants import E_CHARGE, HBAR, MU0, MU_B
+from ..dynamics.llg import cross
+from ..materials import Sample
+
+ZHANG_LI_CONVENTIONS = ("mumax3", "oommf")
+DERIVATIVE_BOUNDARIES = ("mirror", "one-sided")
+
+
+def _finite(name: str, value: float) -> float:
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} = {value!r} must be finite")
+    return value
+
+
+def _vector(name: str, value: Sequence[float], unit: bool = False) -> np.ndarray:
+    vec = np.asarray(value, dtype=float)
+    if vec.shape != (3,) or not np.all(np.isfinite(vec)):
+        raise ValueError(f"{name} = {value!r} must be a finite 3-vector")
+    if unit:
+        norm = float(np.linalg.norm(vec))
+        if not norm > 0:
+            raise ValueError(f"{name} = {value!r} must be a nonzero 3-vector")
+        vec = vec / norm
+    return vec
+
+
+def _per_cell(sample: Sample, key: str, value: float | None) -> np.ndarray:
+    """The material parameter ``key`` per cell, or ``value`` everywhere if given."""
+    if value is None:
+        return sample.param(key)
+    return np.full(sample.grid.shape, _finite(key, value))
+
+
+def _alpha(sample: Sample, alpha: float | None) -> np.ndarray:
+    if alpha is not None and not (np.isfinite(alpha) and alpha >= 0):
+        raise ValueError(f"alpha = {alpha!r} must be finite and >= 0")
+    return _per_cell(sample, "alpha", alpha)
+
+
+class ZhangLi:
+    """Zhang-Li torque of a current density flowing in the magnet.
+
+    Parameters
+    ----------
+    sample : the sample; the torque acts in its magnetic cells (per-cell Ms, α, P)
+    current_density : (jx, jy, jz) [A/m²], uniform, conventional current
+    P : spin polarization; None takes each material's ``P``
+    xi : non-adiabaticity ξ (dimensionless)
+    convention : ``"mumax3"`` divides u by (1+ξ²) (what the diffusion model's local limit gives,
+        PHYSICS.md §9.4); ``"oommf"`` does not (the muMAG SP5 specification, u = 72.35 m/s for
+        P·j = 1e12 A/m²)
+    boundary : derivative at Neumann boundaries and next to non-magnetic cells: ``"mirror"``
+        (ghost value = the cell itself, ∂m/∂ν = 0, as mumax3) or ``"one-sided"``
+    alpha : override of the materials' damping (must match the ``LLG``'s ``alpha``)
+    """
+
+    name = "zhang_li"
+
+    def __init__(
+        self,
+        sample: Sample,
+        current_density: Sequence[float],
+        P: float | None = None,
+        xi: float = 0.0,
+        convention: str = "mumax3",
+        boundary: str = "mirror",
+        alpha: float | None = None,
+    ):
+        if convention not in ZHANG_LI_CONVENTIONS:
+            raise ValueError(f"convention = {convention!r}; allowed: {ZHANG_LI_CONVENTIONS}")
+        if boundary not in DERIVATIVE_BOUNDARIES:
+            raise ValueError(f"boundary = {boundary!r}; allowed: {DERIVATIVE_BOUNDARIES}")
+        self.sample = sample
+        self.current_density = _vector("current_density", current_density)
+        self.xi = _finite("xi", xi)
+        self.convention = convention
+        grid = sample.grid
+        magnetic = sample.magnetic
+        ms = sample.param("Ms")
+        pol = _per_cell(sample, "P", P)
+        a = _alpha(sample, alpha)
+        scale = 1.0 + self.xi**2 if convention == "mumax3" else 1.0
+        # u = −μB P j/(e Ms): the magnetization pattern moves with the electrons (against j)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            speed = np.where(magnetic, -MU_B * pol / (E_CHARGE * np.where(magnetic, ms, 1.0)), 0.0)
+        self.u = speed[..., None] * self.current_density / scale
+        """Spin-drift velocity u [m/s] per cell, shape ``grid.vshape`` (zero where non-magnetic)."""
+        self._c1 = ((1.0 + a * self.xi) / (1.0 + a * a) * magnetic)[..., None]
+        self._c2 = ((self.xi - a) / (1.0 + a * a) * magnetic)[..., None]
+        # per axis: face weights (1 across a face between two magnetic cells, else 0) and the
+        # per-cell divisor h·(number of faces used) of the difference quotient
+        self._axes = []
+        for axis in range(3):
+            if grid.n[axis] < 2 or not np.any(self.u[..., axis]):
+                continue
+            lo = [slice(None)] * 3
+            hi = [slice(None)] * 3
+            lo[axis] = slice(None, -1)
+            hi[axis] = slice(1, None)
+            lo, hi = tuple(lo), tuple(hi)
+            face = (magnetic[lo] & magnetic[hi]).astype(float)
+            nfaces = np.zeros(grid.shape)
+            nfaces[lo] += face
+            nfaces[hi] += face
+            h = grid.cell[axis]
+            if boundary == "mirror":
+                divisor = np.full(grid.shape, 2.0 * h)
+            else:
+                divisor = h * np.maximum(nfaces, 1.0)
+            coef = (self.u[..., axis] / divisor)[..., None]
+            self._axes.append((lo, hi, face[..., None], coef))
+        self._d = np.zeros(grid.vshape)
+        self._sum = np.zeros(grid.vshape)
+        self._mxd = np.zeros(grid.vshape)
+        self._mxmxd = np.zeros(grid.vshape)
+
+    def advective_derivative(self, m: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """D = (u·∇)m [1/s] by central differences, shape ``grid.vshape``."""
+        out = np.zeros_like(m) if out is None else out
+        out[...] = 0.0
+        for lo, hi, face, coef in self._axes:
+            s = self._sum
+            s[...] = 0.0
+            diff = (m[hi] - m[lo]) * face
+            s[lo] += diff
+            s[hi] += diff
+            s *= coef
+            out += s
+        return out
+
+    def rate(self, m: np.ndarray, t: float, out: np.ndarray) -> np.ndarray:
+        """LL-form contribution [(1+αξ) m×(m×D) + (ξ−α) m×D]/(1+α²) to dm/dt [1/s]."""
+        d = self.advective_derivative(m, out=self._d)
+        mxd = cross(m, d, out=self._mxd)
+        mxmxd = cross(m, mxd, out=self._mxmxd)
+        np.multiply(self._c1, mxmxd, out=out)
+        out += self._c2 * mxd
+        return out
+
+
+class Slonczewski:
+    """Slonczewski torque of a current through a fixed polarizer into a free layer.
+
+    Parameters
+    ----------
+    sample : the sample (per-cell Ms, α, γ0)
+    current_density : J [A/m²] through the free layer; positive when electrons flow from the
+        fixed layer into the free layer, which drives m towards p (OOMMF's sign)
+    p : fixed-layer polarization direction (normalized here)
+    P, Lambda, eps_prime : polarization, asymmetry Λ > 0 and field-like ε′; None takes each
+        material's value
+    thickness : free-layer thickness d [m]; None takes the z extent of ``region`` (or of the
+        magnetic cells)
+    region : name of the region the torque acts in; None: all magnetic cells
+    alpha : override of the materials' damping (must match the ``LLG``'s ``alpha``)
+    """
+
+    name = "slonczewski"
+
+    def __init__(
+        self,
+        sample: Sample,
+        current_density: float,
+        p: Sequence[float],
+        P: float | None = None,
+        Lambda: float | None = None,
+        eps_prime: float | None = None,
+        thickness: float | None = None,
+        region: str | None = None,
+        alpha: float | None = None,
+    ):
+        self.sample = sample
+        self.current_density = _finite("current_density", current_density)
+        self.p = _vector("p", p, unit=True)
+        grid = sample.grid
+        active = sample.magnetic if region is None else sample.mask(region) & sample.magnetic
+        if thickness is None:
+            ks = np.nonzero(active.any(axis=(0, 1)))[0]
+            thickness = (ks[-1] - ks[0] + 1) * grid.cell[2] if ks.size else grid.cell[2]
+        thickness = _finite("thickness", thickness)
+        if not thickness > 0:
+            raise ValueError(f"thickness = {thickness!r} m must be > 0")
+        self.thickness = thickness
+        lam = _per_cell(sample, "Lambda", Lambda)
+        if np.any(active & ~(lam > 0)):
+            raise ValueError(f"Lambda = {Lambda!r} must be > 0 (in every active cell)")
+        self._pol = np.where(active, _per_cell(sample, "P", P), 0.0)
+        self._lam2 = np.where(active, lam, 1.0) ** 2
+        self._eps_prime = np.where(active, _per_cell(sample, "eps_prime", eps_prime), 0.0)
+        ms = sample.param("Ms")
+        a = _alpha(sample, alpha)
+        # β = ħ γ0 J/(μ0 e d Ms) [1/s], folded with 1/(1+α²)
+        beta = np.where(
+            active,
+            HBAR * sample.param("gamma0") * self.current_density
+            / (MU0 * E_CHARGE * thickness * np.where(active, ms, 1.0)),
+            0.0,
+        )
+        self.beta = beta
+        """β = ħ γ0 J/(μ0 e d Ms) [1/s] per cell, shape ``grid.shape`` (zero outside)."""
+        self._b = beta / (1.0 + a * a)
+        self._a = a
+        self._pxm = np.zeros(grid.vshape)
+        self._mxpxm = np.zeros(grid.vshape)
+
+    def epsilon(self, m: np.ndarray) -> np.ndarray:
+        """Efficiency ε = P Λ²/((Λ²+1) + (Λ²−1) m·p) per cell, shape ``grid.shape``."""
+        mp = m @ self.p
+        return self._pol * self._lam2 / ((self._lam2 + 1.0) + (self._lam2 - 1.0) * mp)
+
+    def rate(self, m: np.ndarray, t: float, out: np.ndarray) -> np.ndarray:
+        """LL-form contribution β[(ε+αε′) m×(p×m) − (ε′−αε) m×p]/(1+α²) to dm/dt [1/s]."""
+        eps = self.epsilon(m)
+        c_damp = (self._b * (eps + self._a * self._eps_prime))[..., None]
+        c_field = (self._b * (self._eps_prime - self._a * eps))[..., None]
+        pxm = cross(self.p, m, out=self._pxm)
+        mxpxm = cross(m, pxm, out=self._mxpxm)
+        np.multiply(c_damp, mxpxm, out=out)
+        out += c_field * pxm
+        return out

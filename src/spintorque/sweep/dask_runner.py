@@ -1,0 +1,259 @@
+"""Run a sweep on Dask: every point is one Dask task, results go to a :class:`Store` as they finish.
+
+* Default cluster: a ``LocalCluster`` on this machine with ``workers`` processes of one thread
+  each (simulations are single-threaded numpy/numba kernels and hold the GIL in places, so
+  processes, not threads). ``scheduler="tcp://host:8786"`` connects to an existing cluster
+  instead, e.g. one started by dask-jobqueue on SLURM/PBS (see ``docs/sweeps.md``).
+* The client collects results with ``as_completed`` and commits each one to the store at once,
+  so killing the client loses at most the points that were still in flight.
+* A worker that dies mid-task (killed, out of memory) is handled by the scheduler: its tasks are
+  rescheduled on the other workers, up to ``allowed_failures`` deaths per task, after which the
+  task is recorded as failed with the error text. Exceptions raised by the task function are
+  retried ``retries`` times, then recorded as failed. A re-run computes failed and pending points
+  again and never recomputes a done one.
+* A text progress bar on stderr.
+
+The task function takes the task's params dict and returns a JSON-serialisable dict. It is given
+as a callable importable on the workers, or as ``"package.module:function"``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import socket
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from .store import Store
+
+TaskFunc = Callable[[dict], dict]
+
+
+def resolve(func: TaskFunc | str) -> TaskFunc:
+    """A callable, or ``"module:function"`` imported and looked up."""
+    if callable(func):
+        return func
+    if not isinstance(func, str) or ":" not in func:
+        raise ValueError(f"task = {func!r} must be a callable or 'package.module:function'")
+    mod, _, name = func.partition(":")
+    try:
+        obj = getattr(importlib.import_module(mod), name)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"task = {func!r} cannot be imported: {exc}") from exc
+    if not callable(obj):
+        raise ValueError(f"task = {func!r} is not callable")
+    return obj
+
+
+def _execute(func: TaskFunc | str, params: dict) -> dict:
+    """Runs on the worker: the task plus where and how long it ran."""
+    t0 = time.perf_counter()
+    result = resolve(func)(params)
+    return {
+        "result": result,
+        "worker": f"{socket.gethostname()}:{os.getpid()}",
+        "elapsed_s": time.perf_counter() - t0,
+    }
+
+
+@dataclass
+class SweepSummary:
+    """Counts after a sweep: ``done`` now done in the store, ``skipped`` already done before,
+    ``computed`` finished in this run, ``failed`` recorded as failed in this run; ``wall_s``."""
+
+    done: int
+    skipped: int
+    computed: int
+    failed: int
+    wall_s: float
+
+
+class Progress:
+    """A one-line text progress bar (``\\r``-updated on a terminal, one line per 10% otherwise)."""
+
+    def __init__(self, total: int, stream: TextIO | None = None, width: int = 30) -> None:
+        self.total, self.width = total, width
+        self.stream = stream if stream is not None else sys.stderr
+        self.t0 = time.perf_counter()
+        self.done = self.failed = 0
+        self._tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self._last_decile = -1
+
+    def update(self, ok: bool) -> None:
+        if ok:
+            self.done += 1
+        else:
+            self.failed += 1
+        n = self.done + self.failed
+        frac = n / self.total if self.total else 1.0
+        decile = int(frac * 10)
+        if not self._tty and decile == self._last_decile and n != self.total:
+            return
+        self._last_decile = decile
+        bar = "#" * int(frac * self.width)
+        line = (f"[{bar:<{self.width}}] {n}/{self.total} points, {self.failed} failed, "
+                f"{time.perf_counter() - self.t0:.0f} s")
+        self.stream.write(("\r" + line) if self._tty else (line + "\n"))
+        if self._tty and n == self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+class SweepRunner:
+    """A Dask client (own ``LocalCluster`` or an existing scheduler) that runs sweeps into stores.
+
+    Parameters
+    ----------
+    scheduler : address of an existing Dask scheduler, or None for a local cluster
+    workers : local worker processes (default: the machine's CPU count)
+    retries : re-tries of a task whose function raised (Dask ``retries``)
+    allowed_failures : worker deaths a task may cause before it is failed (KilledWorker)
+    """
+
+    def __init__(
+        self,
+        scheduler: str | None = None,
+        workers: int | None = None,
+        retries: int = 1,
+        allowed_failures: int = 3,
+        silence_logs: int = logging.ERROR,
+    ) -> None:
+        import dask
+        from distributed import Client, LocalCluster
+
+        if workers is not None and (not isinstance(workers, int) or workers < 1):
+            raise ValueError(f"workers = {workers!r} must be a positive integer")
+        if retries < 0:
+            raise ValueError(f"retries = {retries!r} must be >= 0")
+        self.retries = retries
+        self._config = dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures})
+        self._config.__enter__()
+        self.cluster = None
+        if scheduler:
+            self.client = Client(scheduler)
+        else:
+            self.cluster = LocalCluster(
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=silence_logs,
+            )
+            self.client = Client(self.cluster)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+        self._config.__exit__(None, None, None)
+
+    def __enter__(self) -> SweepRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def worker_pids(self) -> dict[str, int]:
+        """``{worker address: pid}`` of the worker processes (for tests and diagnostics)."""
+        return self.client.run(os.getpid)
+
+    def run(
+        self,
+        store: Store,
+        func: TaskFunc | str,
+        tasks: dict[str, dict] | None = None,
+        progress: bool | TextIO = True,
+        on_result: Callable[[str, str, Any], None] | None = None,
+    ) -> SweepSummary:
+        """Register ``tasks`` ({key: params}) in ``store`` and compute every point not done.
+
+        ``on_result(key, status, result_or_error)`` is called after each commit. The store is
+        acquired for this client (stale rows of a dead client are reset first).
+        """
+        from distributed import as_completed
+
+        t0 = time.perf_counter()
+        store.acquire()
+        if tasks:
+            store.add_many(tasks)
+        todo = store.todo()
+        wanted = set(tasks) if tasks else None
+        if wanted is not None:
+            todo = [r for r in todo if r.key in wanted]
+        skipped = (len(wanted) if wanted is not None else len(store.rows())) - len(todo)
+        bar = None
+        if progress and todo:
+            bar = Progress(len(todo), None if progress is True else progress)
+        futures, keys = [], {}
+        tag = uuid.uuid4().hex[:8]  # Dask keys must be unique per submission
+        for row in todo:
+            store.mark_running(row.key)
+            fut = self.client.submit(
+                _execute, func, row.params, key=f"{row.key}-{tag}", pure=False,
+                retries=self.retries,
+            )
+            futures.append(fut)
+            keys[fut.key] = row.key
+        computed = failed = 0
+        pending = as_completed(futures)
+        # Drop our references: a result held on a worker that later dies would otherwise be
+        # recomputed by the scheduler although it is already committed to the store.
+        futures.clear()
+        for fut in pending:
+            key = keys[fut.key]
+            if fut.status == "finished":
+                out = fut.result()
+                store.mark_done(key, out["result"], worker=out["worker"])
+                computed += 1
+                status, payload = "done", out["result"]
+            else:
+                exc = fut.exception()
+                text = "".join(traceback.format_exception(type(exc), exc, fut.traceback()))
+                store.mark_failed(key, text)
+                failed += 1
+                status, payload = "failed", text
+            fut.release()
+            del fut
+            if bar:
+                bar.update(status == "done")
+            if on_result:
+                on_result(key, status, payload)
+        return SweepSummary(
+            done=store.counts()["done"], skipped=skipped, computed=computed, failed=failed,
+            wall_s=time.perf_counter() - t0,
+        )
+
+
+def run_sweep(
+    store: Store | str | os.PathLike,
+    func: TaskFunc | str,
+    tasks: dict[str, dict] | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    retries: int = 1,
+    progress: bool | TextIO = True,
+    on_result: Callable[[str, str, Any], None] | None = None,
+) -> SweepSummary:
+    """One-shot sweep: start a client (local cluster or ``scheduler``), run, shut down."""
+    own = not isinstance(store, Store)
+    st = Store(store) if own else store
+    try:
+        st.acquire()
+        if tasks:
+            st.add_many(tasks)
+        keys = set(tasks) if tasks else None
+        if not any(keys is None or r.key in keys for r in st.todo()):
+            n = len(keys) if keys is not None else len(st.rows())
+            return SweepSummary(st.counts()["done"], n, 0, 0, 0.0)  # no cluster needed
+        with SweepRunner(scheduler=scheduler, workers=workers, retries=retries) as runner:
+            return runner.run(st, func, tasks, progress=progress, on_result=on_result)
+    finally:
+        if own:
+            st.close()

@@ -1,0 +1,196 @@
+"""Command-line interface: ``spintorque run | validate | ...``.
+
+Mistakes in what the user gave (a config that does not validate, a missing file, a TOML syntax
+error, any :class:`~spintorque.io.errors.UserError`) print one paragraph on stderr and exit with
+code 2, without a traceback; ``--debug`` shows the traceback anyway. Anything else is a bug and
+keeps its traceback (exit 1).
+
+Adding a command (``sweep``, ``table``, ``plot``, ``hierarchy``, ``switching``, ...): either
+
+* write a ``click.Command`` in your own module and list it in :data:`LAZY_COMMANDS` as
+  ``"name": "module.path:attribute"`` (imported only when the command is used, so ``--help``
+  and ``validate`` stay fast and a missing optional dependency breaks only that command), or
+* decorate a function here with ``@main.command()``.
+
+Raise a :class:`~spintorque.io.errors.UserError` (or :class:`ConfigError`) for bad input and the
+group prints it cleanly.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .io.errors import UserError
+
+#: commands that live in other modules: name -> "module:attribute" (a click.Command)
+LAZY_COMMANDS: dict[str, str] = {
+    "sweep": "spintorque.sweep.cli:sweep",
+    "table": "spintorque.experiments.cli:table",
+    "switching": "spintorque.experiments.cli:switching",
+    "plot": "spintorque.plot_cli:plot",
+    "hierarchy": "spintorque.hierarchy.cli:hierarchy",
+}
+
+#: exit status for bad user input (as click uses for usage errors)
+EXIT_USER_ERROR = 2
+#: exit status for a run stopped by a numerical fault (message printed, checkpoint kept)
+EXIT_RUN_FAILED = 1
+
+
+def _module_exists(target: str) -> bool:
+    module = target.split(":", 1)[0]
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    if isinstance(exc, (UserError, FileNotFoundError)):
+        return True
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        return True
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    if isinstance(exc, tomllib.TOMLDecodeError):
+        return True
+    # the simulation's "this folder holds another config's run" (a ValueError by contract)
+    return type(exc).__name__ == "ConfigMismatchError"
+
+
+def _paragraph(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, FileNotFoundError) and exc.filename and not isinstance(exc, UserError):
+        text = f"no such file: {exc.filename!r}"
+    return text
+
+
+class SpintorqueGroup(click.Group):
+    """A click group with lazily imported commands and clean reporting of user errors."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        lazy = [name for name, target in LAZY_COMMANDS.items() if _module_exists(target)]
+        return sorted({*super().list_commands(ctx), *lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in LAZY_COMMANDS:
+            return command
+        target = LAZY_COMMANDS[cmd_name]
+        if not _module_exists(target):
+            return None
+        module, attr = target.split(":", 1)
+        return getattr(importlib.import_module(module), attr, None)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as exc:
+            debug = bool(ctx.meta.get("spintorque.debug"))
+            if _is_user_error(exc):
+                if debug:
+                    traceback.print_exc()
+                click.echo(f"error: {_paragraph(exc)}", err=True)
+                ctx.exit(EXIT_USER_ERROR)
+            if type(exc).__name__ == "SimulationError":
+                if debug:
+                    traceback.print_exc()
+                click.echo(f"run stopped: {_paragraph(exc)}", err=True)
+                ctx.exit(EXIT_RUN_FAILED)
+            raise
+
+
+@click.group(cls=SpintorqueGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="spintorque")
+@click.option("--debug", is_flag=True, help="Show tracebacks for input errors too.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Spin-transfer torque in magnetic multilayers (micromagnetics + spin transport)."""
+    ctx.meta["spintorque.debug"] = debug
+
+
+_CONFIG = click.Path(dir_okay=False, path_type=Path)
+
+
+@main.command()
+@click.argument("config", type=_CONFIG)
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (table.tsv, snapshots, checkpoints); an unfinished run there resumes.",
+)
+def run(config: Path, out_dir: Path) -> None:
+    """Relax and run the simulation described by CONFIG (a TOML file)."""
+    from .io.config import load_config
+
+    cfg = load_config(config)
+    from .simulation import run_config  # imported here: validate and --help stay fast
+
+    run_config(cfg, out_dir)
+
+
+@main.command()
+@click.argument("config", type=_CONFIG)
+def validate(config: Path) -> None:
+    """Check CONFIG without running it and print a summary (grid, layers, memory)."""
+    from .io.config import load_config
+
+    cfg = load_config(config)
+    click.echo(summary(cfg, str(config)))
+
+
+def summary(cfg: Any, source: str = "config") -> str:
+    """Human-readable summary of a validated RunConfig: grid, layers, terms, run, memory."""
+    from .io.memory import available_memory, format_bytes, memory_breakdown
+
+    nx, ny, nz = cfg.grid_shape
+    cell = "x".join(f"{c * 1e9:.4g}" for c in cfg.mesh.cell)
+    size = "x".join(f"{s * 1e9:.4g}" for s in cfg.mesh.size)
+    lines = [f"{source}: valid" + (f"  ({cfg.title})" if cfg.title else "")]
+    lines.append(f"  grid      {nx} x {ny} x {nz} = {nx * ny * nz} cells of {cell} nm "
+                 f"(sample {size} nm)")
+    lines.append("  layers    (bottom to top)")
+    for (name, k0, k1), layer in zip(cfg.layer_cells(), cfg.layer, strict=True):
+        mat = cfg.material[layer.material]
+        kind = f"Ms = {mat.Ms:.4g} A/m" if mat.magnetic else "non-magnetic"
+        init = f", initial {layer.initial.kind}" if layer.initial is not None else ""
+        lines.append(f"    {name:<12} {layer.thickness * 1e9:8.4g} nm  z cells {k0}..{k1 - 1}  "
+                     f"material {layer.material!r} ({kind}){init}")
+    terms = ["exchange"]
+    if any(cfg.material[la.material].Ku != 0 for la in cfg.layer):
+        terms.append("anisotropy")
+    if cfg.field is not None:
+        terms.append("zeeman" + (f" ({cfg.field.time.kind})" if cfg.field.time else ""))
+    if cfg.demag.enabled:
+        terms.append("demag")
+    if cfg.transport.model != "none":
+        terms.append(f"transport {cfg.transport.model} (j = {cfg.transport.current_density:.4g}"
+                     " A/m^2)")
+    terms += [f"torque {k}" for k in ("zhang_li", "slonczewski") if getattr(cfg.torque, k)]
+    lines.append("  terms     " + ", ".join(terms))
+    relax = f"relax {cfg.relax.method}, then " if cfg.relax.enabled else ""
+    lines.append(f"  run       {relax}{cfg.run.duration:.4g} s with {cfg.run.integrator}, "
+                 f"a table row every {cfg.run.output_every:.4g} s")
+    parts = memory_breakdown(cfg)
+    have = available_memory()
+    avail = f" of {format_bytes(have)} available" if have is not None else ""
+    detail = ", ".join(f"{k} {format_bytes(v)}" for k, v in parts.items())
+    lines.append(f"  memory    {format_bytes(sum(parts.values()))} estimated{avail} ({detail})")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m spintorque.cli`
+    main()

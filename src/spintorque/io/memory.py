@@ -1,0 +1,149 @@
+"""Resource guard: how much memory a run will need, estimated before anything is allocated.
+
+The estimate counts the arrays the run keeps alive at its peak, in bytes (float64 = 8 B,
+complex128 = 16 B), for a grid of N = nx*ny*nz cells:
+
+* **baseline**: the interpreter with numpy, scipy, numba and pyfftw imported (179 MiB measured
+  on the development machine, rounded up to 200 MiB for JIT-compiled code).
+* **state**: m, the total effective field, one field buffer per active term and torque, and one
+  copy of m for outputs: 24 B x N each.
+* **parameters**: ten per-cell scalar material arrays, the anisotropy axis field, region indices
+  and masks.
+* **integrator**: vector buffers of the scheme (Dormand-Prince RK45: 7 stages, candidate, error
+  estimate and scratch = 10; GSPM 8; RK4 7; Euler 3; Barzilai-Borwein minimization 5); the larger
+  of relaxation and run, since they never live at the same time.
+* **demag**: zero-padded grid (2nx, 2ny, 2nz; no padding along an axis of one cell) of R real
+  points and C = R/P_z*(P_z//2+1) complex half-spectrum points: the 6-component tensor spectrum
+  (6 C complex), work arrays (padded m and H, their spectra: 3 R real + 3 C complex, twice), and
+  while the tensor is built, the real-space tensor and four scratch arrays (10 R real); the larger
+  of building and working.
+* **transport** (model != "none"): U = 3 N z_refine unknowns, a 7-point stencil of 3x3 blocks
+  (nnz = 21 U) in CSR (12 B per entry), its COO assembly (16 B per entry), an incomplete-LU
+  factor at scipy's default fill factor of 10, 25 Krylov vectors and 4 solution vectors.
+
+The result is an estimate of the peak (not a bound), reported with the refusal so the user can
+judge it; :func:`memory_breakdown` gives the parts.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import RunConfig
+
+__all__ = ["available_memory", "estimate_memory", "format_bytes", "memory_breakdown"]
+
+BASELINE_BYTES = 200 * 2**20
+F64, C128, I32 = 8, 16, 4
+VEC = 3 * F64
+STAGES = {"rk45": 10, "gspm": 8, "rk4": 7, "euler": 3}
+MINIMIZE_VECTORS = 5
+ILU_FILL = 10
+KRYLOV_VECTORS = 25
+STENCIL_NNZ_PER_ROW = 21
+
+#: environment variable: an upper limit [bytes] on the memory a run may use (shared machines)
+LIMIT_ENV = "SPINTORQUE_MEMORY_LIMIT"
+
+
+def memory_breakdown(config: RunConfig) -> dict[str, int]:
+    """Estimated peak memory [bytes] of a validated config, by part (see module docstring)."""
+    nx, ny, nz = config.grid_shape
+    n = nx * ny * nz
+    mats = [config.material[la.material] for la in config.layer if la.material in config.material]
+    terms = 1  # exchange
+    terms += any(m.Ku != 0 for m in mats)
+    terms += config.field is not None
+    terms += config.demag.enabled
+    terms += config.transport.model != "none"  # s-d coupling field
+    terms += (config.torque.zhang_li is not None) + (config.torque.slonczewski is not None)
+    parts = {"baseline": BASELINE_BYTES}
+    parts["state"] = VEC * n * (3 + terms)
+    parts["parameters"] = n * (10 * F64 + VEC + 2 + 1)
+    stages = STAGES[config.run.integrator]
+    if config.relax.enabled:
+        relax = STAGES["rk45"] if config.relax.method == "llg" else MINIMIZE_VECTORS
+        stages = max(stages, relax)
+    parts["integrator"] = VEC * n * stages
+    if config.demag.enabled:
+        px, py, pz = (2 * k if k > 1 else 1 for k in (nx, ny, nz))
+        real = px * py * pz
+        cplx = px * py * (pz // 2 + 1)
+        tensor = 6 * cplx * C128
+        work = 2 * (3 * real * F64 + 3 * cplx * C128)
+        build = 10 * real * F64
+        parts["demag"] = tensor + max(work, build)
+    if config.transport.model != "none":
+        u = 3 * n * config.transport.z_refine
+        nnz = STENCIL_NNZ_PER_ROW * u
+        csr = nnz * (F64 + I32) + (u + 1) * I32
+        coo = nnz * (F64 + 2 * I32)
+        parts["transport"] = csr + max(coo, ILU_FILL * csr) + (KRYLOV_VECTORS + 4) * u * F64
+    return parts
+
+
+def estimate_memory(config: RunConfig) -> int:
+    """Estimated peak memory of the run [bytes] (sum of :func:`memory_breakdown`)."""
+    return sum(memory_breakdown(config).values())
+
+
+def _meminfo_available() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _cgroup_available() -> int | None:
+    """Room left under a cgroup v2 memory limit, if the process runs under one."""
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit == "max":
+            return None
+        used = int(Path("/sys/fs/cgroup/memory.current").read_text().strip())
+        return max(int(limit) - used, 0)
+    except (OSError, ValueError):
+        return None
+
+
+def available_memory() -> int | None:
+    """Memory available to a new run [bytes], or None if it cannot be determined.
+
+    The smallest of: free memory (psutil, else /proc/meminfo MemAvailable), room under a cgroup
+    v2 limit, and the ``SPINTORQUE_MEMORY_LIMIT`` environment variable (bytes).
+    """
+    candidates: list[int] = []
+    try:
+        import psutil
+
+        candidates.append(int(psutil.virtual_memory().available))
+    except Exception:  # psutil missing or unsupported platform: fall back to /proc
+        value = _meminfo_available()
+        if value is not None:
+            candidates.append(value)
+    cgroup = _cgroup_available()
+    if cgroup is not None:
+        candidates.append(cgroup)
+    env = os.environ.get(LIMIT_ENV)
+    if env:
+        try:
+            candidates.append(int(float(env)))
+        except (ValueError, OverflowError):
+            pass  # a malformed limit is ignored rather than blocking every run
+    return min(candidates) if candidates else None
+
+
+def format_bytes(n: int | float) -> str:
+    """``1536 -> '1.5 KiB'``: binary units, three significant digits."""
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(value) < 1024 or unit == "PiB":
+            return f"{value:.3g} {unit}" if unit != "B" else f"{int(value)} B"
+        value /= 1024
+    raise AssertionError("unreachable")

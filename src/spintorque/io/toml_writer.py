@@ -1,8 +1,8 @@
 """A small TOML writer for plain data (tables, arrays of tables, strings, numbers, booleans).
 
 Enough to write a validated config back out (:func:`spintorque.io.config.dumps_toml`); the
-standard library reads TOML but does not write it. Non-finite floats are not written (configs
-never contain them).
+standard library reads TOML but does not write it (tests also use it to write malformed
+configs, hence ``nan`` and ``inf``).
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ def _toml_value(v: Any) -> str:
     if isinstance(v, int):
         return repr(v)
     if isinstance(v, float):
-        if not math.isfinite(v):
-            raise ValueError(f"cannot write non-finite float {v!r} to TOML")
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
         return repr(v)  # repr round-trips and is valid TOML
     if isinstance(v, str):
         return json.dumps(v, ensure_ascii=False).replace("\x7f", "\\u007f")

@@ -338,7 +338,8 @@ class FieldConfig(_Model):
         default_factory=dict, description="extra static field [T] per layer name"
     )
     time: TimeDependence | None = Field(
-        None, description='time-dependent part: kind = "sine" | "pulse" | "ramp"'
+        None,
+        description='a table with kind = "sine" | "pulse" | "ramp"; expressions are never evaluated'
     )
 
     def applied(self, t: float) -> np.ndarray:
@@ -711,6 +712,10 @@ def _problem(err: dict) -> list[Problem]:
                 full = rel
             out.append(Problem(full, show_value(value), allowed))
         return out
+    if kind == "missing" and loc and isinstance(loc[-1], int):  # a too short fixed-size vector
+        path, info, _ = _walk(loc[:-1])
+        described = f" ({info.description})" if info is not None and info.description else ""
+        return [Problem(path, show_value(err.get("input")), "too few components" + described)]
     if kind == "missing":
         return [Problem(path, "(missing)", "required" + described)]
     if kind == "extra_forbidden":

@@ -1,0 +1,167 @@
+"""Time one effective-field evaluation (exchange + anisotropy + Zeeman + demag) per grid.
+
+Columns, all measured in this run on the same machine:
+- ``field``: ``EffectiveField([Exchange, UniaxialAnisotropy, Zeeman, Demag]).field(m, out=...)``;
+- ``demag``: the Demag term alone (pruned pyFFTW transforms + fused Numba product);
+- ``floor``: bare unpruned convolution with the same backend: forward real FFT of the three
+  zero-padded components over all padded axes, the same fused product, three inverse FFTs
+  (no copies in or out, axes of length 1 not padded);
+- ``setup``: building the four terms (tensor, FFTW plans), after a warm-up build;
+- ``magnum.np``: its full effective field on the same grid if ``import magnumnp`` works.
+
+Each figure is the minimum over 5 batches of the mean time per call. Run:
+``.venv/bin/python benchmarks/bench_field.py [--grids 100x25x1,256x256x1]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import time
+
+import numpy as np
+import pyfftw
+
+from spintorque.fields import EffectiveField, Exchange, UniaxialAnisotropy, Zeeman
+from spintorque.fields.demag import Demag
+from spintorque.fields.demag.convolution import _product, padded_length, wrap_kernel
+from spintorque.materials import Material, Sample
+from spintorque.mesh import Grid
+
+GRIDS = {
+    "100x25x1": ((100, 25, 1), (5e-9, 5e-9, 3e-9)),
+    "256x256x1": ((256, 256, 1), (5e-9, 5e-9, 3e-9)),
+    "32x16x70": ((32, 16, 70), (4e-9, 4e-9, 4e-9)),
+    "128x64x32": ((128, 64, 32), (4e-9, 4e-9, 4e-9)),
+}
+PERMALLOY = Material(name="Py", Ms=8.0e5, A=1.3e-11, Ku=5.0e2, axis=(1.0, 0.0, 0.0), alpha=0.02)
+
+
+def best_time(func, target: float = 0.25, batches: int = 5) -> float:
+    """Minimum over ``batches`` of the mean time per call [s]; each batch lasts about ``target``."""
+    func()
+    t0 = time.perf_counter()
+    func()
+    once = max(time.perf_counter() - t0, 1e-6)
+    reps = max(1, int(target / once))
+    best = np.inf
+    for _ in range(batches):
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            func()
+        best = min(best, (time.perf_counter() - t0) / reps)
+    return best
+
+
+def random_m(shape: tuple[int, int, int, int], seed: int = 1) -> np.ndarray:
+    m = np.random.default_rng(seed).normal(size=shape)
+    return m / np.linalg.norm(m, axis=-1, keepdims=True)
+
+
+def build_terms(sample: Sample) -> EffectiveField:
+    terms = [
+        Exchange(sample),
+        UniaxialAnisotropy(sample),
+        Zeeman(sample, B=(0.0, 0.0, 0.01)),
+        Demag(sample),
+    ]
+    return EffectiveField(terms, sample.grid.vshape)
+
+
+class UnprunedFloor:
+    """Reference convolution: full padded real FFTs, fused product, inverse FFTs (same backend)."""
+
+    def __init__(self, demag: Demag):
+        conv = demag._conv
+        n, padded = conv.n, conv.padded
+        active = [a for a in (2, 1, 0) if n[a] > 1]
+        axes = tuple(a + 1 for a in active[::-1])
+        spec = list(padded)
+        spec[active[0]] = padded[active[0]] // 2 + 1
+        self.real = pyfftw.zeros_aligned((3, *padded), dtype=np.float64)
+        self.spec = pyfftw.zeros_aligned((3, *spec), dtype=np.complex128)
+        self.back = pyfftw.zeros_aligned((3, *padded), dtype=np.float64)
+        flags = ("FFTW_MEASURE",)
+        threads = conv.threads
+        self.fwd = pyfftw.FFTW(self.real, self.spec, axes=axes, flags=flags, threads=threads)
+        self.inv = pyfftw.FFTW(self.spec, self.back, axes=axes, direction="FFTW_BACKWARD",
+                               flags=(*flags, "FFTW_DESTROY_INPUT"), threads=threads)
+        self.kernel = conv._kernel
+        wrap_kernel(demag.tensor, padded)  # same setup work, not timed
+        sl = tuple(slice(0, v) for v in n)
+        self.real[...] = 0.0
+        self.real[(slice(None), *sl)] = np.moveaxis(random_m((*n, 3)), -1, 0)
+
+    def __call__(self) -> None:
+        self.fwd.execute()
+        _product(self.spec.reshape(3, -1), self.kernel)
+        self.inv.execute()
+
+
+def magnumnp_time(n: tuple[int, int, int], cell: tuple[float, float, float]) -> float | None:
+    """Seconds per full effective field in magnum.np, or None if it is not installed."""
+    try:
+        import magnumnp as mnp  # noqa: F401
+        import torch
+    except Exception:
+        return None
+    mesh = mnp.Mesh(n, cell)
+    state = mnp.State(mesh)
+    state.material = {"Ms": PERMALLOY.Ms, "A": PERMALLOY.A, "Ku": PERMALLOY.Ku,
+                      "Ku_axis": state.Tensor([1, 0, 0]), "alpha": PERMALLOY.alpha}
+    state.m = state.Tensor(random_m((*n, 3)))
+    field = mnp.LLGSolver([
+        mnp.DemagField(), mnp.ExchangeField(), mnp.UniaxialAnisotropyField(),
+        mnp.ExternalField(state.Tensor([0.0, 0.0, 0.01 / (4e-7 * np.pi)])),
+    ])
+    with torch.no_grad():
+        return best_time(lambda: [t.h(state) for t in field._terms])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--grids", default=",".join(GRIDS), help="comma-separated grid names")
+    args = parser.parse_args()
+    rows = []
+    mnp_status = "not installed"
+    for key in args.grids.split(","):
+        if key not in GRIDS:
+            raise SystemExit(f"--grids: unknown grid {key!r}; choose from {list(GRIDS)}")
+        n, cell = GRIDS[key]
+        sample = Sample.uniform(Grid(n, cell), PERMALLOY)
+        build_terms(sample)  # warm-up: Numba cache load, FFTW wisdom
+        t0 = time.perf_counter()
+        field = build_terms(sample)
+        setup = time.perf_counter() - t0
+        demag = field.terms[-1]
+        m = random_m(sample.grid.vshape)
+        out = np.empty(sample.grid.vshape)
+        buf = np.empty(sample.grid.vshape)
+        t_field = best_time(lambda: field.field(m, 0.0, out=out))  # noqa: B023
+        t_demag = best_time(lambda: demag.field(m, 0.0, out=buf))  # noqa: B023
+        t_floor = best_time(UnprunedFloor(demag))
+        t_mnp = magnumnp_time(n, cell)
+        if t_mnp is not None:
+            mnp_status = "installed"
+        padded = "×".join(str(padded_length(v)) for v in n)
+        rows.append((key, padded, demag._conv.threads, setup, t_field, t_demag, t_floor, t_mnp))
+
+    print(f"# bench_field  {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.2f}; magnum.np {mnp_status}\n")
+    print("| grid | padded | FFTW threads | setup [ms] | full field [ms] | demag [ms] "
+          "| unpruned floor [ms] | demag / floor | field / floor | magnum.np [ms] "
+          "| field / magnum.np |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for key, padded, threads, setup, tf, td, tfl, tm in rows:
+        mnp = "not installed" if tm is None else f"{tm * 1e3:.3g}"
+        ratio = "–" if tm is None else f"{tf / tm:.2f}"
+        print(f"| {key} | {padded} | {threads} | {setup * 1e3:.0f} | {tf * 1e3:.3g} "
+              f"| {td * 1e3:.3g} | {tfl * 1e3:.3g} | {td / tfl:.2f} | {tf / tfl:.2f} | {mnp} "
+              f"| {ratio} |")
+
+
+if __name__ == "__main__":
+    main()

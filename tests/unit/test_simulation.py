@@ -256,3 +256,20 @@ def test_transport_run_resumes_exactly(tmp_path, monkeypatch):
     table = read_table(tmp_path / "cut" / "table.tsv")[1]
     assert table.shape == ref_table.shape
     assert np.abs(table - ref_table).max() <= 1e-12 * np.abs(ref_table).max()
+
+
+def test_row_energies_equal_the_terms_own():
+    # the row reuses one field evaluation per term; it must give each term's own energy and
+    # LLG.max_torque (same formulas, so agreement to round-off: 1e-12 relative)
+    cfg = film(material={"py": {**PY, "Ku": 1e4, "axis": [0, 1, 0]}},
+               field={"B": [0.01, 0.02, -0.03]}, demag={"enabled": True})
+    cfg["layer"][0]["initial"] = {"random": {"seed": 9}}
+    sim = build(cfg)
+    t, m = 0.0, sim.m0
+    cols, row = sim.columns(), sim.row(t, sim.m0)
+    assert [c for c in cols if c.startswith("E_")] == [
+        "E_exchange (J)", "E_anisotropy (J)", "E_demag (J)", "E_zeeman (J)", "E_total (J)"]
+    for term in sim.terms:
+        own = term.energy(m, t)
+        assert abs(row[cols.index(f"E_{term.name} (J)")] - own) <= 1e-12 * abs(own)
+    assert math.isclose(row[cols.index("max|mxH| (A/m)")], sim.llg.max_torque(m, t), rel_tol=1e-12)

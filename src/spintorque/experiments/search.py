@@ -113,6 +113,50 @@ def to_lattice(currents: Iterable[float], resolution: float) -> list[int]:
     return sorted(ks)
 
 
+class Bisection:
+    """The search as a stepper, so several searches (one per model) can share evaluation rounds.
+
+    ``coarse``: currents [A/m^2] of the coarse scan, multiples of ``resolution`` [A/m^2] (> 0).
+    Loop: ``batch = s.next_batch()`` (lattice indices to evaluate; empty when finished), then
+    ``s.record(k, state)`` for each. ``s.result`` holds every evaluated point.
+
+    Every interval whose ends differ is halved on the lattice until its ends are neighbours.
+    A midpoint with a third state splits the interval in two, both refined, so a window that
+    the coarse scan skipped over but a bisection lands in is found too (a window narrower than
+    the coarse step that no midpoint hits can be missed: that is the coarse scan's limit).
+    """
+
+    def __init__(self, coarse: Sequence[float], resolution: float = 0.1 * UNIT) -> None:
+        if not (resolution > 0 and math.isfinite(resolution)):
+            raise ValueError(f"resolution = {resolution!r} A/m^2 must be positive and finite")
+        ks = to_lattice(coarse, resolution)
+        if len(ks) < 2:
+            raise ValueError(f"coarse = {list(coarse)!r}: need at least two distinct currents")
+        self.resolution = resolution
+        self.result = SearchResult(resolution)
+        self._first = ks
+
+    def current(self, k: int) -> float:
+        """Current density [A/m^2] of lattice index ``k``."""
+        return k * self.resolution
+
+    def next_batch(self) -> list[int]:
+        """Lattice indices to evaluate next (the coarse scan first); [] when the search is done."""
+        if self._first is not None:
+            batch, self._first = self._first, None
+        else:
+            pts = self.result.points
+            known = sorted(pts)
+            batch = [(a + b) // 2 for a, b in zip(known, known[1:], strict=False)
+                     if b - a > 1 and pts[a] != pts[b]]
+        if batch:
+            self.result.rounds += 1
+        return batch
+
+    def record(self, k: int, state: str) -> None:
+        self.result.points[int(k)] = str(state)
+
+
 def bisect_search(
     evaluate: Callable[[list[float]], Sequence[str]],
     coarse: Sequence[float],
@@ -124,44 +168,25 @@ def bisect_search(
     Parameters
     ----------
     evaluate : callable
-        ``evaluate(currents [A/m^2]) -> states`` (one label per current, same order).
+        ``evaluate(currents [A/m^2]) -> states`` (one label per current, same order); called
+        once per round with every open interval's midpoint.
     coarse : currents [A/m^2] of the coarse scan, multiples of ``resolution``; at least two.
     resolution : float
         Final spacing of the bracketing currents [A/m^2], > 0.
 
-    Every interval whose ends differ is halved on the lattice until its ends are neighbours.
-    A midpoint with a third state splits the interval in two, both refined, so windows that
-    the coarse scan skipped over but a bisection lands in are found too (a window narrower
-    than the coarse step that no midpoint hits can be missed: that is the coarse scan's limit).
+    See :class:`Bisection` for what is and is not guaranteed.
     """
-    if not (resolution > 0 and math.isfinite(resolution)):
-        raise ValueError(f"resolution = {resolution!r} A/m^2 must be positive and finite")
-    ks = to_lattice(coarse, resolution)
-    if len(ks) < 2:
-        raise ValueError(f"coarse = {list(coarse)!r}: need at least two distinct currents")
-    result = SearchResult(resolution)
-
-    def run(batch: list[int]) -> None:
-        states = list(evaluate([k * resolution for k in batch]))
+    search = Bisection(coarse, resolution)
+    for _ in range(max_rounds + 1):
+        batch = search.next_batch()
+        if not batch:
+            return search.result
+        states = list(evaluate([search.current(k) for k in batch]))
         if len(states) != len(batch):
             raise ValueError(f"evaluate returned {len(states)} states for {len(batch)} currents")
-        result.points.update(zip(batch, (str(s) for s in states), strict=False))
-        result.rounds += 1
-
-    run(ks)
-    for _ in range(max_rounds):
-        known = sorted(result.points)
-        mids = [
-            (a + b) // 2
-            for a, b in zip(known, known[1:], strict=False)
-            if b - a > 1 and result.points[a] != result.points[b]
-        ]
-        if not mids:
-            break
-        run(mids)
-    else:
-        raise RuntimeError(f"bisection did not close within {max_rounds} rounds")
-    return result
+        for k, state in zip(batch, states, strict=True):
+            search.record(k, state)
+    raise RuntimeError(f"bisection did not close within {max_rounds} rounds")
 
 
 # -- the talk's table layout ----------------------------------------------------------------

@@ -92,6 +92,9 @@ def readout(
 ) -> dict:
     """Relative orientation and TMR of a final state, as a JSON-friendly dict.
 
+    ``angle_deg``: angle between the layer averages; ``cos_eff``: the effective cos θ the TMR
+    uses; ``orientation``: :func:`orientation_label` of arccos(cos_eff).
+
     ``mean1``/``mean2``: layer averages of FM1/FM2 (3,); ``m_interface``: optional facing
     slices (FM1 top, FM2 bottom), each (nx, ny, 3), for the area-averaged cos θ; without them
     cos θ of the normalised averages is used.
@@ -102,9 +105,12 @@ def readout(
     else:
         cos_eff = math.nan if math.isnan(theta) else math.cos(theta)
     tmr = math.nan if math.isnan(cos_eff) else tmr_from_cosine(cos_eff, P_L, P_R)
+    # the orientation the junction "sees": from the effective cos θ (the area average when the
+    # interface slices are given, which stays meaningful when a layer average is ~0)
+    theta_eff = math.nan if math.isnan(cos_eff) else math.acos(min(1.0, max(-1.0, cos_eff)))
     return {
         "angle_deg": math.degrees(theta) if not math.isnan(theta) else None,
-        "orientation": orientation_label(theta),
+        "orientation": orientation_label(theta_eff),
         "cos_eff": None if math.isnan(cos_eff) else cos_eff,
         "tmr": None if math.isnan(tmr) else tmr,
         "tmr_max": julliere_tmr(P_L, P_R),

@@ -1,0 +1,326 @@
+"""CLI commands of the switching experiment and of sweeps (click).
+
+``spintorque switching``: the main job — relax once, then for each model a coarse current scan
+and bisection to the resolution, every run a Dask task, results in ``DIR/store.sqlite``; prints the
+critical-current table. ``spintorque sweep``: final states over an explicit current list (or any
+task function over a JSON task list). ``spintorque table STORE`` / ``spintorque plot STORE``:
+regenerate the table and figures from a store.
+
+Current densities on the command line are in units of 1e10 A/m² (the talk's unit), positive from
+FM1 to FM2. :func:`register` adds the commands to a click group.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import click
+
+from .search import UNIT, Bisection, SearchResult, table_csv, table_markdown
+from .trilayer import MATERIAL_SETS, MODELS, PRESETS, TrilayerExperiment, preset
+
+SWITCHING_TASK = "spintorque.experiments.runner:switching_task"
+RELAX_TASK = "spintorque.experiments.runner:relax_task"
+
+#: Default coarse scans, in 1e10 A/m². Around the talk's windows (7–11), wide enough to see them.
+COARSE = {
+    "quick": [4.0, 8.0, 12.0, 16.0],
+    "full": [4.0, 6.0, 8.0, 10.0, 12.0, 14.0],
+    "smoke": [5.0, 15.0],
+}
+
+
+def _floats(text: str, what: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
+    except ValueError as exc:
+        raise click.BadParameter(f"{what} = {text!r}: need comma-separated numbers") from exc
+    if not values or not all(math.isfinite(v) for v in values):
+        raise click.BadParameter(f"{what} = {text!r}: need finite numbers")
+    return values
+
+
+def _models(text: str) -> list[str]:
+    models = [m.strip() for m in text.split(",") if m.strip()]
+    bad = [m for m in models if m not in MODELS]
+    if not models or bad:
+        raise click.BadParameter(f"--models = {text!r}; allowed: {', '.join(MODELS)}")
+    return models
+
+
+def _experiment(name: str, materials: str, t_fm1_nm: float | None, **extra) -> TrilayerExperiment:
+    overrides = {"materials": materials, **extra}
+    if t_fm1_nm is not None:
+        overrides["t_fm1"] = t_fm1_nm * 1e-9
+    try:
+        return preset(name, **overrides)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def _point_key(exp: TrilayerExperiment, j: float) -> str:
+    return f"{exp.model}/j={j / UNIT:.4g}e10/{exp.digest()}"
+
+
+def _point_params(exp: TrilayerExperiment, j: float, out: Path, relaxed: str | None,
+                  animate: bool = False) -> dict:
+    return {"kind": "switching", "model": exp.model, "current": j,
+            "experiment": exp.to_dict(), "relaxed": relaxed, "animate": animate,
+            "out": str(out / "runs" / exp.model / f"j{j / UNIT:+.4g}e10")}
+
+
+def _runner(scheduler: str | None, workers: int | None):
+    from ..sweep.dask_runner import SweepRunner
+
+    return SweepRunner(scheduler=scheduler, workers=workers)
+
+
+def _relax_once(runner, store, exp: TrilayerExperiment, out: Path) -> str:
+    """Relax the zero-current state once (shared by all models and currents); its .npy path."""
+    cache = out / f"relaxed_{exp.digest(relax_only=True)}.npy"
+    key = f"relax/{exp.digest(relax_only=True)}"
+    runner.run(store, RELAX_TASK, {key: {"kind": "relax", "experiment": exp.to_dict(),
+                                         "cache": str(cache)}}, progress=False)
+    row = store.get(key)
+    if row is None or row.status != "done" or not cache.is_file():
+        raise click.ClickException(f"relaxation failed: {row.error if row else 'no result'}")
+    return str(cache)
+
+
+def results_by_model(store) -> dict[str, list[tuple[float, str]]]:
+    """``{model: [(current [A/m²], FM2 state label), ...]}`` from the done switching rows."""
+    out: dict[str, list[tuple[float, str]]] = {}
+    for row in store.rows("done"):
+        if row.params.get("kind") == "switching":
+            out.setdefault(row.params["model"], []).append((row.params["current"],
+                                                            row.result["state"]))
+    for pts in out.values():
+        pts.sort()
+    return out
+
+
+def _search_results(points: dict[str, list[tuple[float, str]]], resolution: float
+                    ) -> dict[str, SearchResult]:
+    results = {}
+    for model, pts in points.items():
+        res = SearchResult(resolution)
+        for j, state in pts:
+            res.points[round(j / resolution)] = state
+        results[model] = res
+    return results
+
+
+def write_outputs(store, out: Path, resolution: float) -> str:
+    """Write ``table.md``, ``table.csv`` and ``switching.png`` into ``out``; return the Markdown."""
+    from .. import plot
+
+    points = results_by_model(store)
+    if not points:
+        raise click.ClickException(f"{store.path}: no finished switching runs")
+    results = _search_results(points, resolution)
+    md = table_markdown(results)
+    (out / "table.md").write_text(md, encoding="utf-8")
+    (out / "table.csv").write_text(table_csv(results), encoding="utf-8")
+    plot.plot_switching_diagram(points, out / "switching.png", "final FM2 state vs current")
+    return md
+
+
+@click.command()
+@click.option("--preset", "preset_name", type=click.Choice(sorted(PRESETS)), default="quick",
+              show_default=True, help="quick: coarse mesh, minutes; full: 4 nm cells, hours.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              required=True, help="Output folder (store, runs, table, figures); re-run resumes.")
+@click.option("--scheduler", default=None, help="Address of an existing Dask scheduler.")
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="Local Dask worker processes (default: CPU count).")
+@click.option("--models", default="diffusion,moment", show_default=True)
+@click.option("--currents", default=None,
+              help="Coarse scan, comma-separated, in 1e10 A/m² (default per preset).")
+@click.option("--resolution", type=float, default=0.1, show_default=True,
+              help="Bisection resolution in 1e10 A/m².")
+@click.option("--materials", type=click.Choice(sorted(MATERIAL_SETS)), default="magnumfe",
+              show_default=True)
+@click.option("--t-fm1", "t_fm1", type=float, default=None, help="FM1 thickness in nm.")
+def switching(preset_name, out_dir, scheduler, workers, models, currents, resolution, materials,
+              t_fm1):
+    """Critical currents of the FM1/spacer/FM2 pillar for both transport models (talk's table)."""
+    from ..sweep.store import Store
+
+    if not (math.isfinite(resolution) and resolution > 0):
+        raise click.BadParameter(f"--resolution = {resolution!r} must be positive")
+    res = resolution * UNIT
+    coarse = _floats(currents, "--currents") if currents else COARSE[preset_name]
+    coarse = [round(c / resolution) * res for c in coarse]
+    base = _experiment(preset_name, materials, t_fm1)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    searches = {m: Bisection(coarse, res) for m in _models(models)}
+    exps = {m: base.with_(model=m) for m in searches}
+    click.echo(f"switching: preset {preset_name}, grid {base.shape}, cell "
+               f"{tuple(round(c * 1e9, 3) for c in base.cell)} nm, models {list(searches)}, "
+               f"coarse {[c / UNIT for c in coarse]} x 1e10 A/m², resolution {resolution} x 1e10")
+    with Store(out_dir / "store.sqlite") as store, _runner(scheduler, workers) as runner:
+        store.acquire()
+        store.set_meta("experiment", base.to_dict())
+        store.set_meta("resolution", res)
+        relaxed = _relax_once(runner, store, base, out_dir)
+        open_searches = dict(searches)
+        while open_searches:
+            tasks, wanted = {}, []
+            for model, search in list(open_searches.items()):
+                batch = search.next_batch()
+                if not batch:
+                    del open_searches[model]
+                    continue
+                for k in batch:
+                    j = search.current(k)
+                    key = _point_key(exps[model], j)
+                    tasks[key] = _point_params(exps[model], j, out_dir, relaxed)
+                    wanted.append((model, k, key))
+            if not tasks:
+                break
+            click.echo(f"round: {len(tasks)} runs "
+                       f"({', '.join(sorted({w[0] for w in wanted}))})", err=True)
+            runner.run(store, SWITCHING_TASK, tasks)
+            for model, k, key in wanted:
+                row = store.get(key)
+                state = row.result["state"] if row.status == "done" else "failed"
+                searches[model].record(k, state)
+        md = write_outputs(store, out_dir, res)
+        failed = store.counts()["failed"]
+    click.echo(md)
+    click.echo(f"outputs: {out_dir / 'table.md'}, {out_dir / 'table.csv'}, "
+               f"{out_dir / 'switching.png'}, runs under {out_dir / 'runs'}")
+    if failed:
+        store_file = out_dir / "store.sqlite"
+        click.echo(f"warning: {failed} runs failed; see `spintorque table {store_file}` and "
+                   "re-run to retry them", err=True)
+
+
+@click.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--preset", "preset_name", type=click.Choice(sorted(PRESETS)), default="quick",
+              show_default=True)
+@click.option("--models", default="diffusion,moment", show_default=True)
+@click.option("--currents", default=None, help="Comma-separated, in 1e10 A/m².")
+@click.option("--logspace", nargs=3, type=float, default=None,
+              help="START STOP N: N currents log-spaced from START to STOP (1e10 A/m²).")
+@click.option("--materials", type=click.Choice(sorted(MATERIAL_SETS)), default="magnumfe",
+              show_default=True)
+@click.option("--t-fm1", "t_fm1", type=float, default=None, help="FM1 thickness in nm.")
+@click.option("--animate", is_flag=True, help="Also write an FM2 animation (GIF) per run.")
+@click.option("--task", default=None,
+              help="Generic sweep: 'package.module:function' run on each params of --tasks.")
+@click.option("--tasks", "tasks_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="JSON object {key: params} for --task.")
+@click.option("--scheduler", default=None, help="Address of an existing Dask scheduler.")
+@click.option("--workers", type=click.IntRange(1, 256), default=None)
+def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, animate, task,
+          tasks_file, scheduler, workers):
+    """Final states over a list of currents (no bisection), or any task over a JSON task list."""
+    from ..sweep.store import Store
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if task or tasks_file:
+        if not (task and tasks_file):
+            raise click.UsageError("--task and --tasks go together")
+        try:
+            tasks = json.loads(tasks_file.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise click.BadParameter(f"--tasks = {str(tasks_file)!r}: {exc}") from exc
+        if not isinstance(tasks, dict) or not all(isinstance(v, dict) for v in tasks.values()):
+            raise click.BadParameter("--tasks must hold a JSON object {key: {params}}")
+        with Store(out_dir / "store.sqlite") as store, _runner(scheduler, workers) as runner:
+            summary = runner.run(store, task, tasks)
+        click.echo(f"{summary.computed} computed, {summary.skipped} already done, "
+                   f"{summary.failed} failed, {summary.wall_s:.1f} s")
+        return
+    if logspace:
+        lo, hi, n = logspace
+        if not (0 < lo < hi and n >= 2 and n == int(n)):
+            raise click.BadParameter(f"--logspace = {logspace!r}: need 0 < START < STOP, N >= 2")
+        values = [lo * (hi / lo) ** (i / (int(n) - 1)) for i in range(int(n))]
+    elif currents:
+        values = _floats(currents, "--currents")
+    else:
+        values = COARSE[preset_name]
+    base = _experiment(preset_name, materials, t_fm1)
+    with Store(out_dir / "store.sqlite") as store, _runner(scheduler, workers) as runner:
+        store.acquire()
+        store.set_meta("experiment", base.to_dict())
+        relaxed = _relax_once(runner, store, base, out_dir)
+        tasks = {}
+        for model in _models(models):
+            exp = base.with_(model=model)
+            for v in values:
+                j = float(f"{v:.6g}") * UNIT
+                tasks[_point_key(exp, j)] = _point_params(exp, j, out_dir, relaxed, animate)
+        summary = runner.run(store, SWITCHING_TASK, tasks)
+        for model, pts in sorted(results_by_model(store).items()):
+            for j, state in pts:
+                click.echo(f"{model:10s} j = {j / UNIT:10.4g}e10 A/m²  {state}")
+    click.echo(f"{summary.computed} computed, {summary.skipped} already done, "
+               f"{summary.failed} failed, {summary.wall_s:.1f} s")
+
+
+def _open_store(path: Path):
+    from ..sweep.store import Store
+
+    if not path.is_file():
+        raise click.BadParameter(f"STORE = {str(path)!r} does not exist")
+    return Store(path)
+
+
+@click.command()
+@click.argument("store_path", metavar="STORE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--resolution", type=float, default=None,
+              help="Lattice for the windows in 1e10 A/m² (default: the one stored).")
+def table(store_path, resolution):
+    """Print the critical-current table of a store; write table.md and table.csv beside it."""
+    with _open_store(store_path) as store:
+        res = resolution * UNIT if resolution else store.get_meta("resolution", 0.1 * UNIT)
+        counts = store.counts()
+        for row in store.rows("failed"):
+            click.echo(f"failed: {row.key}: {(row.error or '').strip().splitlines()[-1:]}",
+                       err=True)
+        md = write_outputs(store, store_path.parent, res)
+    click.echo(md)
+    click.echo(f"store: {counts['done']} done, {counts['failed']} failed, "
+               f"{counts['pending'] + counts['running']} not finished")
+
+
+@click.command("plot")
+@click.argument("store_path", metavar="STORE", type=click.Path(dir_okay=False, path_type=Path))
+def plot_cmd(store_path):
+    """Regenerate the switching diagram and each run's m(t) figure from a store."""
+    from .. import plot
+
+    n = 0
+    with _open_store(store_path) as store:
+        res = store.get_meta("resolution", 0.1 * UNIT)
+        write_outputs(store, store_path.parent, res)
+        for row in store.rows("done"):
+            files = (row.result or {}).get("files", {}) if isinstance(row.result, dict) else {}
+            tsv = files.get("table")
+            if tsv and Path(tsv).is_file():
+                plot.plot_mt(tsv, Path(tsv).with_name("mt.png"),
+                             f"{row.params.get('model')}, j = "
+                             f"{row.params.get('current', 0) / UNIT:.2f}e10 A/m², "
+                             f"{row.result.get('label', '')}")
+                n += 1
+    click.echo(f"wrote {store_path.parent / 'switching.png'} and {n} m(t) figures", err=False)
+
+
+def register(group: click.Group) -> None:
+    """Add ``switching``, ``sweep``, ``table`` and ``plot`` to a click group."""
+    for cmd, name in ((switching, "switching"), (sweep, "sweep"), (table, "table"),
+                      (plot_cmd, "plot")):
+        group.add_command(cmd, name)
+
+
+if __name__ == "__main__":  # pragma: no cover - manual use
+    group = click.Group()
+    register(group)
+    group(sys.argv[1:])

@@ -1,0 +1,252 @@
+"""The trilayer switching experiment of the talk (PHYSICS.md §6, §9.8) as one object.
+
+FM1 / spacer / FM2 stacked along z, in-plane 128 × 64 nm, the current density j along +z (from
+FM1 to FM2). FM1 starts random (seeded), FM2 uniform along +x. Protocol: relax at zero current,
+switch the current on, integrate until the state has settled or the time limit is reached, then
+classify each layer's final state.
+
+:class:`TrilayerExperiment` holds all of that; :meth:`TrilayerExperiment.to_config` writes the
+run config (``/tmp/config_spec.md`` schema, validated by :mod:`spintorque.io.config`) for one
+current density; :func:`preset` gives the named presets ``quick`` and ``full``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+#: Transport parameters of the magnum.fe trilayer example (PHYSICS.md §2) shared by both sets.
+_CU = {"Ms": 0.0, "D0": 5e-3, "lambda_sf": 10e-9}
+
+#: Material sets: FM parameters (SI) and the spacer's. ``magnumfe``: PHYSICS.md §2 with the
+#: legacy (lambda_J = 4 nm, c = 3.125e-3 T m/A) pair as an explicit override (§9.4);
+#: ``co``: the Co-like set of §6 (harder, stays closer to uniform), s-d coupling from one
+#: J_sd = 2 hbar D0 / lambda_J^2 with lambda_J = 4 nm (consistent pair, §9.4).
+MATERIAL_SETS: dict[str, dict[str, dict[str, Any]]] = {
+    "magnumfe": {
+        "fm": {"Ms": 8.0e5, "A": 1.3e-11, "Ku": 500.0, "axis": [1.0, 0.0, 0.0], "alpha": 0.02,
+               "D0": 1e-3, "beta": 0.9, "beta_prime": 0.8, "lambda_sf": 10e-9,
+               "lambda_J": 4e-9, "c_sd": 3.125e-3},
+        "nm": dict(_CU),
+    },
+    "co": {
+        "fm": {"Ms": 1.4e6, "A": 3.0e-11, "Ku": 4.5e5, "axis": [1.0, 0.0, 0.0], "alpha": 0.02,
+               "D0": 1e-3, "beta": 0.9, "beta_prime": 0.8, "lambda_sf": 10e-9,
+               "J_sd": 2 * 1.054571817e-34 * 1e-3 / (4e-9) ** 2},
+        "nm": dict(_CU),
+    },
+}
+
+MODELS = ("diffusion", "moment")
+
+
+def _cell3(cell: float | tuple[float, float, float]) -> tuple[float, float, float]:
+    if isinstance(cell, (int, float)):
+        return (float(cell),) * 3
+    c = tuple(float(v) for v in cell)
+    if len(c) != 3:
+        raise ValueError(f"cell = {cell!r}: need one length or three lengths (dx, dy, dz) in m")
+    return c  # type: ignore[return-value]
+
+
+def _whole(length: float, cell: float) -> bool:
+    ratio = length / cell
+    return round(ratio) >= 1 and abs(ratio - round(ratio)) <= 1e-9 * max(1.0, ratio)
+
+
+@dataclass(frozen=True)
+class TrilayerExperiment:
+    """The switching experiment: geometry, mesh, materials, model, seed, protocol.
+
+    Lengths in m, times in s, current densities in A/m^2.
+
+    Parameters
+    ----------
+    length, width : in-plane size along x and y [m] (128 nm × 64 nm)
+    t_fm1, t_spacer, t_fm2 : layer thicknesses [m] (200, 20, 60 nm); FM1's is disputed (§6)
+    cell : cell edge [m], one length or (dx, dy, dz); every size a whole number of cells
+    materials : key of :data:`MATERIAL_SETS` (``"magnumfe"`` or ``"co"``)
+    model : transport model, ``"diffusion"`` or ``"moment"``; ``moment_a``: a in A(M)
+    seed : RNG seed of FM1's random initial state; ``fm2_initial``: FM2's initial direction
+    relax_method, relax_tol [A/m], relax_max_iter : relaxation at zero current
+    duration : time limit of the current run [s]; ``output_every``: table interval [s]
+    integrator, dt [s], rtol : time stepping (``run`` table of the config)
+    settle_window [s], settle_tol : settled when no layer-average component moved more than
+        ``settle_tol`` over the last ``settle_window`` and ``max|m x H| / Ms`` is below
+        ``settle_torque`` (dimensionless); ``min_duration`` [s]: never stop before this
+    P_L, P_R : spin polarizations for the TMR read-out
+    """
+
+    length: float = 128e-9
+    width: float = 64e-9
+    t_fm1: float = 200e-9
+    t_spacer: float = 20e-9
+    t_fm2: float = 60e-9
+    cell: float | tuple[float, float, float] = 4e-9
+    materials: str = "magnumfe"
+    model: str = "diffusion"
+    moment_a: float = 1.0
+    seed: int = 1
+    fm2_initial: tuple[float, float, float] = (1.0, 0.0, 0.0)
+    relax_method: str = "minimize"
+    relax_tol: float = 1.0
+    relax_max_iter: int = 20000
+    duration: float = 2e-9
+    output_every: float = 10e-12
+    integrator: str = "rk45"
+    dt: float = 1e-13
+    rtol: float = 1e-5
+    settle_window: float = 0.3e-9
+    settle_tol: float = 2e-3
+    settle_torque: float = 1e-2
+    min_duration: float = 0.5e-9
+    demag: bool = True
+    P_L: float = 0.5
+    P_R: float = 0.5
+    extra: dict = field(default_factory=dict)  # free-form notes kept with the results
+
+    def __post_init__(self) -> None:
+        cell = _cell3(self.cell)
+        object.__setattr__(self, "cell", cell)
+        object.__setattr__(self, "fm2_initial", tuple(float(v) for v in self.fm2_initial))
+        for key in ("length", "width", "t_fm1", "t_spacer", "t_fm2", "duration", "output_every",
+                    "dt", "rtol", "settle_window", "settle_tol", "settle_torque", "relax_tol"):
+            value = getattr(self, key)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValueError(f"TrilayerExperiment.{key} = {value!r} must be positive, finite")
+        if not (math.isfinite(self.min_duration) and 0 <= self.min_duration):
+            raise ValueError(
+                f"TrilayerExperiment.min_duration = {self.min_duration!r} must be >= 0"
+            )
+        if any(not (math.isfinite(c) and c > 0) for c in cell):
+            raise ValueError(f"TrilayerExperiment.cell = {self.cell!r} must be positive lengths")
+        for key, a in (("length", 0), ("width", 1)):
+            if not _whole(getattr(self, key), cell[a]):
+                raise ValueError(f"TrilayerExperiment.{key} = {getattr(self, key)!r} m is not a "
+                                 f"whole number of cells of {cell[a]!r} m")
+        for key in ("t_fm1", "t_spacer", "t_fm2"):
+            if not _whole(getattr(self, key), cell[2]):
+                raise ValueError(f"TrilayerExperiment.{key} = {getattr(self, key)!r} m is not a "
+                                 f"whole number of cells of dz = {cell[2]!r} m")
+        if self.materials not in MATERIAL_SETS:
+            raise ValueError(f"TrilayerExperiment.materials = {self.materials!r}; allowed: "
+                             f"{sorted(MATERIAL_SETS)}")
+        if self.model not in MODELS:
+            raise ValueError(f"TrilayerExperiment.model = {self.model!r}; allowed: {MODELS}")
+        if self.relax_method not in ("minimize", "llg"):
+            raise ValueError(f"TrilayerExperiment.relax_method = {self.relax_method!r}; "
+                             "allowed: 'minimize', 'llg'")
+        if self.integrator not in ("rk45", "gspm"):
+            raise ValueError(f"TrilayerExperiment.integrator = {self.integrator!r}; "
+                             "allowed: 'rk45', 'gspm'")
+        if not (isinstance(self.seed, int) and self.seed >= 0):
+            raise ValueError(f"TrilayerExperiment.seed = {self.seed!r} must be an integer >= 0")
+        if not any(self.fm2_initial) or len(self.fm2_initial) != 3:
+            raise ValueError(f"TrilayerExperiment.fm2_initial = {self.fm2_initial!r} must be a "
+                             "nonzero 3-vector")
+        for key in ("P_L", "P_R"):
+            if not 0 <= getattr(self, key) < 1:
+                raise ValueError(f"TrilayerExperiment.{key} = {getattr(self, key)!r} must lie "
+                                 "in [0, 1)")
+
+    # -- derived ---------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """Grid cells (nx, ny, nz)."""
+        c = self.cell
+        nz = sum(round(t / c[2]) for t in (self.t_fm1, self.t_spacer, self.t_fm2))
+        return round(self.length / c[0]), round(self.width / c[1]), nz
+
+    def with_(self, **changes: Any) -> TrilayerExperiment:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-friendly dict (round-trips through :meth:`from_dict`)."""
+        d = asdict(self)
+        d["cell"] = list(self.cell)
+        d["fm2_initial"] = list(self.fm2_initial)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrilayerExperiment:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"TrilayerExperiment: unknown fields {sorted(unknown)}; "
+                             f"allowed: {sorted(known)}")
+        d = dict(data)
+        if isinstance(d.get("cell"), list):
+            d["cell"] = tuple(d["cell"])
+        if isinstance(d.get("fm2_initial"), list):
+            d["fm2_initial"] = tuple(d["fm2_initial"])
+        return cls(**d)
+
+    def digest(self, *, relax_only: bool = False) -> str:
+        """Short hash of the parameters; ``relax_only``: of those the relaxed state depends on
+        (geometry, mesh, magnetic parameters, seed, relaxation), not model or run settings."""
+        d = self.to_dict()
+        d.pop("extra")
+        if relax_only:
+            for key in ("model", "moment_a", "duration", "output_every", "integrator", "dt",
+                        "rtol", "settle_window", "settle_tol", "settle_torque", "min_duration",
+                        "P_L", "P_R"):
+                d.pop(key)
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
+
+    # -- the run config --------------------------------------------------------------------
+    def to_config(self, current_density: float, *, relax: bool = True,
+                  duration: float | None = None) -> dict:
+        """The run config (dict in the TOML schema of ``spintorque.io.config``) for one current.
+
+        ``current_density`` [A/m^2] along +z, i.e. from FM1 to FM2 (positive: conventional current
+        flows from FM1 to FM2). ``relax``: include the zero-current relaxation (the driver relaxes
+        without transport and Zeeman terms). ``duration`` [s] overrides the time limit.
+        """
+        j = float(current_density)
+        if not math.isfinite(j):
+            raise ValueError(f"current_density = {current_density!r} A/m^2 must be finite")
+        mats = MATERIAL_SETS[self.materials]
+        c = self.cell
+        return {
+            "title": f"trilayer switching, {self.model} model, j = {j:.6g} A/m^2",
+            "mesh": {"cell": list(c),
+                     "size": [self.length, self.width, self.t_fm1 + self.t_spacer + self.t_fm2]},
+            "layer": [
+                {"name": "FM1", "thickness": self.t_fm1, "material": "fm",
+                 "initial": {"random": {"seed": self.seed}}},
+                {"name": "spacer", "thickness": self.t_spacer, "material": "nm"},
+                {"name": "FM2", "thickness": self.t_fm2, "material": "fm",
+                 "initial": {"uniform": list(self.fm2_initial)}},
+            ],
+            "material": {"fm": dict(mats["fm"]), "nm": dict(mats["nm"])},
+            "demag": {"enabled": bool(self.demag)},
+            "transport": {"model": self.model, "current_density": j,
+                          "moment_a": float(self.moment_a)},
+            "relax": {"enabled": bool(relax), "method": self.relax_method,
+                      "tol": float(self.relax_tol), "max_iter": int(self.relax_max_iter)},
+            "run": {"duration": float(self.duration if duration is None else duration),
+                    "output_every": float(self.output_every), "integrator": self.integrator,
+                    "rtol": float(self.rtol), "dt": float(self.dt)},
+        }
+
+
+#: Named presets. ``quick``: a coarse mesh (8 × 8 × 10 nm cells), 1 ns limit — minutes on
+#: 2 cores; ``full``: 4 nm cells, 2 ns (the talk's device at the resolution of §6's replica).
+PRESETS: dict[str, dict[str, Any]] = {
+    "quick": {"cell": (8e-9, 8e-9, 10e-9), "duration": 1e-9, "output_every": 20e-12,
+              "min_duration": 0.3e-9, "settle_window": 0.2e-9},
+    "full": {"cell": 4e-9, "duration": 2e-9, "output_every": 10e-12},
+    "smoke": {"cell": (16e-9, 16e-9, 20e-9), "duration": 0.1e-9, "output_every": 10e-12,
+              "min_duration": 0.1e-9},
+}
+
+
+def preset(name: str, **overrides: Any) -> TrilayerExperiment:
+    """The named preset (``quick``, ``full``, ``smoke``) with optional field overrides."""
+    if name not in PRESETS:
+        raise ValueError(f"preset = {name!r}; allowed: {sorted(PRESETS)}")
+    return TrilayerExperiment(**{**PRESETS[name], **overrides})

@@ -1,0 +1,194 @@
+"""Figures people look at: m(t) per layer, layer snapshots, the switching diagram, animations.
+
+Matplotlib with the Agg backend (no display needed); every axis names its unit. Lengths are shown
+in nm, times in ns and current densities in 1e10 A/m² (the talk's table unit); magnetization
+components are dimensionless (unit "1").
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .io.table import read_table  # noqa: E402
+
+COMPONENTS = ("x", "y", "z")
+
+
+def _layer_columns(columns: list[str]) -> dict[str, list[int]]:
+    """``{layer: [ix, iy, iz]}`` from ``mx_<layer>`` columns, else ``{"all": ...}`` (mx, my, mz)."""
+    bare = [c.split(" (")[0] for c in columns]
+    layers: dict[str, list[int]] = {}
+    for i, name in enumerate(bare):
+        if name.startswith("mx_"):
+            layer = name[3:]
+            try:
+                layers[layer] = [i, bare.index(f"my_{layer}"), bare.index(f"mz_{layer}")]
+            except ValueError:
+                continue
+    if not layers and {"mx", "my", "mz"} <= set(bare):
+        layers["all"] = [bare.index("mx"), bare.index("my"), bare.index("mz")]
+    return layers
+
+
+def plot_mt(table: str | os.PathLike, png: str | os.PathLike, title: str | None = None) -> Path:
+    """m(t) of each magnetic layer from a ``table.tsv`` (one panel per layer) as a PNG."""
+    columns, data = read_table(table)
+    bare = [c.split(" (")[0] for c in columns]
+    if "t" not in bare:
+        raise ValueError(f"{table}: no time column 't (s)'; columns are {columns}")
+    t_ns = data[:, bare.index("t")] * 1e9
+    layers = _layer_columns(columns)
+    if not layers:
+        raise ValueError(f"{table}: no magnetization columns (mx_<layer> or mx, my, mz)")
+    fig, axes = plt.subplots(len(layers), 1, figsize=(7, 2.4 * len(layers)), sharex=True,
+                             squeeze=False)
+    for ax, (layer, idx) in zip(axes[:, 0], layers.items(), strict=True):
+        for comp, i in zip(COMPONENTS, idx, strict=True):
+            ax.plot(t_ns, data[:, i], label=f"⟨m_{comp}⟩")
+        ax.set_ylim(-1.05, 1.05)
+        ax.set_ylabel(f"{layer} ⟨m⟩ (1)")
+        ax.axhline(0, color="0.7", lw=0.5)
+        ax.legend(loc="upper right", fontsize=8, ncol=3)
+    axes[-1, 0].set_xlabel("t (ns)")
+    if title:
+        axes[0, 0].set_title(title)
+    fig.tight_layout()
+    return _save(fig, png)
+
+
+def _save(fig, png: str | os.PathLike) -> Path:
+    path = Path(png)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _draw_layer(ax, m_slice: np.ndarray, cell: Sequence[float], max_arrows: int = 24):
+    """Colour: m_x; arrows: in-plane (m_x, m_y), thinned to at most ``max_arrows`` per row."""
+    nx, ny = m_slice.shape[:2]
+    ext = (0, nx * cell[0] * 1e9, 0, ny * cell[1] * 1e9)
+    im = ax.imshow(m_slice[..., 0].T, origin="lower", extent=ext, cmap="RdBu_r", vmin=-1, vmax=1,
+                   interpolation="nearest", aspect="equal")
+    step = max(1, int(np.ceil(max(nx, ny) / max_arrows)))
+    xs = (np.arange(nx) + 0.5) * cell[0] * 1e9
+    ys = (np.arange(ny) + 0.5) * cell[1] * 1e9
+    X, Y = np.meshgrid(xs[::step], ys[::step], indexing="ij")
+    sub = m_slice[::step, ::step]
+    ax.quiver(X, Y, sub[..., 0], sub[..., 1], pivot="mid", scale=1.2 * max(nx, ny) / step,
+              scale_units="width", width=0.004)
+    ax.set_xlabel("x (nm)")
+    ax.set_ylabel("y (nm)")
+    return im
+
+
+def plot_layers(
+    m: np.ndarray,
+    layers: Sequence[tuple[str, int, int]],
+    cell: Sequence[float],
+    png: str | os.PathLike,
+    title: str | None = None,
+) -> Path:
+    """Snapshot of each magnetic layer: bottom, middle and top cell slice of each layer.
+
+    ``m``: unit magnetization, shape ``(nx, ny, nz, 3)``; ``layers``: ``(name, k0, k1)`` z-cell
+    ranges (``Sample.magnetic_layers()``); ``cell``: (dx, dy, dz) [m]. Colour is m_x, arrows the
+    in-plane components.
+    """
+    m = np.asarray(m, float)
+    if m.ndim != 4 or m.shape[-1] != 3:
+        raise ValueError(f"m has shape {m.shape}; need (nx, ny, nz, 3)")
+    if not layers:
+        raise ValueError("layers is empty: nothing to plot")
+    fig, axes = plt.subplots(len(layers), 3, figsize=(11, 2.6 * len(layers)), squeeze=False)
+    im = None
+    for row, (name, k0, k1) in enumerate(layers):
+        picks = [("bottom", k0), ("middle", (k0 + k1 - 1) // 2), ("top", k1 - 1)]
+        for col, (where, k) in enumerate(picks):
+            ax = axes[row, col]
+            im = _draw_layer(ax, m[:, :, k], cell)
+            z_nm = (k + 0.5) * cell[2] * 1e9
+            ax.set_title(f"{name} {where} (z = {z_nm:.0f} nm)", fontsize=9)
+    fig.colorbar(im, ax=axes.ravel().tolist(), label="m_x (1)", shrink=0.8)
+    if title:
+        fig.suptitle(title)
+    return _save(fig, png)
+
+
+def plot_switching_diagram(
+    points: dict[str, Sequence[tuple[float, str]]],
+    png: str | os.PathLike,
+    title: str | None = None,
+) -> Path:
+    """Final state against current density, one marker row per state, one colour per model.
+
+    ``points``: ``{model: [(current_density [A/m²], state label), ...]}``.
+    """
+    states = sorted({s for pts in points.values() for _, s in pts})
+    if not states:
+        raise ValueError("points is empty: nothing to plot")
+    ypos = {s: i for i, s in enumerate(states)}
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.5 * len(states)))
+    markers = "os^Dv<>"
+    n = max(1, len(points))
+    for i, (model, pts) in enumerate(points.items()):
+        if not pts:
+            continue
+        j = np.array([p[0] for p in pts]) / 1e10
+        y = np.array([ypos[p[1]] for p in pts]) + (i - (n - 1) / 2) * 0.15
+        ax.scatter(j, y, marker=markers[i % len(markers)], label=model, s=22)
+    ax.set_yticks(range(len(states)))
+    ax.set_yticklabels(states)
+    ax.set_xlabel("current density j (10¹⁰ A/m², FM1 → FM2)")
+    ax.set_ylabel("final state")
+    ax.grid(axis="x", color="0.9")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return _save(fig, png)
+
+
+def animate_layer(
+    frames: np.ndarray,
+    times: Sequence[float],
+    cell: Sequence[float],
+    path: str | os.PathLike,
+    title: str = "",
+    fps: int = 10,
+) -> Path | None:
+    """GIF of one layer's in-plane state over time (pillow writer); ``None`` without pillow.
+
+    ``frames``: shape ``(n_frames, nx, ny, 3)`` (e.g. each frame the layer's z-average);
+    ``times``: frame times [s].
+    """
+    from matplotlib import animation
+
+    if not animation.writers.is_available("pillow"):
+        return None
+    frames = np.asarray(frames, float)
+    if frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) != len(times):
+        raise ValueError(f"frames of shape {frames.shape} and {len(times)} times: need "
+                         "(n_frames, nx, ny, 3) and one time per frame")
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+
+    def draw(i: int):
+        ax.clear()
+        _draw_layer(ax, frames[i], cell)
+        ax.set_title(f"{title} t = {times[i] * 1e9:.3f} ns")
+        return []
+
+    anim = animation.FuncAnimation(fig, draw, frames=len(frames), blit=False)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    anim.save(out, writer=animation.PillowWriter(fps=fps))
+    plt.close(fig)
+    return out

@@ -66,6 +66,10 @@ class ConfigMismatchError(UserError):
     """The output folder holds a run of a different config (a user error: a ValueError)."""
 
 
+class ResumeError(UserError):
+    """The output folder's checkpoint and table do not fit together (e.g. a table was edited)."""
+
+
 def _get(obj: Any, key: str, default: Any = None) -> Any:
     """Attribute or mapping entry ``key`` of a config section (None-safe)."""
     if obj is None:
@@ -613,7 +617,11 @@ def run_config(
     integ = sim.make_integrator() if len(stops) > 1 else None
     if resumed and integ is not None and ck.integrator:
         integ.load_state_dict(ck.integrator)
-    table = TableWriter(out / TABLE, sim.columns(), resume_rows=ck.rows if resumed else None)
+    try:
+        table = TableWriter(out / TABLE, sim.columns(), resume_rows=ck.rows if resumed else None)
+    except (ValueError, FileNotFoundError) as exc:
+        raise ResumeError(f"{out}: cannot resume: {exc}; start afresh with restart "
+                          "(--restart) or another output folder") from None
     errors = _numerical_errors()
     every = float(_get(run, "checkpoint_every", 60.0))
     last_ck = _time.monotonic()

@@ -11,7 +11,7 @@ from spintorque import simulation
 from spintorque.constants import GAMMA0, MU0
 from spintorque.io.checkpoint import load_checkpoint
 from spintorque.io.ovf import read_ovf, write_magnetization
-from spintorque.io.table import read_table
+from spintorque.io.table import read_table, truncate_rows
 from spintorque.simulation import SimulationError, build, output_stops, run_config
 
 PY = {"Ms": 8e5, "A": 1.3e-11, "alpha": 0.02}
@@ -171,6 +171,10 @@ class _Fault:
         if t > self.t_bad:
             if self.kind == "nan":
                 out[0, 0, 0, 0] = np.nan
+            elif self.kind == "collapse":
+                # a huge field that changes at every evaluation: no step is ever accurate
+                seed = int.from_bytes(np.float64(t).tobytes(), "little")
+                out[...] = 1e15 * np.random.default_rng(seed).normal(size=m.shape)
             else:
                 raise RuntimeError("transport bicgstab solve did not converge")
         return out
@@ -179,7 +183,7 @@ class _Fault:
         return 0.0
 
 
-@pytest.mark.parametrize("kind", ["nan", "solver"])
+@pytest.mark.parametrize("kind", ["nan", "solver", "collapse"])
 def test_numerical_fault_stops_with_message_and_keeps_checkpoint(tmp_path, monkeypatch, kind):
     real_build = simulation.build
 
@@ -194,7 +198,8 @@ def test_numerical_fault_stops_with_message_and_keeps_checkpoint(tmp_path, monke
         run_config(cfg, tmp_path, progress=None)
     text = str(info.value)
     assert "t = 5e-12 s" in text  # the last good time, where the failing step started
-    assert ("NaN" in text) if kind == "nan" else ("did not converge" in text)
+    cause = {"nan": "NaN", "solver": "did not converge", "collapse": "step size collapsed"}
+    assert cause[kind] in text
     assert "last good checkpoint" in text
     assert (tmp_path / "FAILED").read_text().strip() == text
     ck = load_checkpoint(tmp_path / "checkpoint.npz")
@@ -273,3 +278,40 @@ def test_row_energies_equal_the_terms_own():
         own = term.energy(m, t)
         assert abs(row[cols.index(f"E_{term.name} (J)")] - own) <= 1e-12 * abs(own)
     assert math.isclose(row[cols.index("max|mxH| (A/m)")], sim.llg.max_torque(m, t), rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("integrator", ["rk45", "gspm"])
+def test_interrupted_run_resumes_exactly(tmp_path, monkeypatch, integrator):
+    # in-process stand-in for a kill (the SIGKILL test is in test_checkpoint.py): die right after
+    # a row that no checkpoint covers; the resumed run must cut that row and redo it exactly
+    cfg = film(layer=[{"name": "film", "thickness": 3e-9, "material": "py",
+                       "initial": {"random": {"seed": 4}}}],
+               field={"B": [-0.02, 0.005, 0.0]},
+               run={"duration": 2e-11, "output_every": 1e-12, "integrator": integrator,
+                    "dt": 2.5e-13, "checkpoint_every": 1e-9})
+    ref = run_config(cfg, tmp_path / "ref", progress=None)
+    ref_table = read_table(tmp_path / "ref" / "table.tsv")[1]
+
+    class Killed(BaseException):
+        pass
+
+    real_append = simulation.TableWriter.append
+
+    def append_then_die(self, values):
+        real_append(self, values)
+        if self.rows == 13:
+            raise Killed
+
+    monkeypatch.setattr(simulation.TableWriter, "append", append_then_die)
+    with pytest.raises(Killed):
+        run_config(cfg, tmp_path / "cut", progress=None)
+    monkeypatch.setattr(simulation.TableWriter, "append", real_append)
+    assert read_table(tmp_path / "cut" / "table.tsv")[1].shape[0] == 13
+    result = run_config(cfg, tmp_path / "cut", progress=None)
+    assert result.resumed and np.abs(result.m - ref.m).max() <= 1e-12
+    assert np.array_equal(read_table(tmp_path / "cut" / "table.tsv")[1], ref_table)
+    # a table that lost rows behind the checkpoint's back cannot be resumed silently
+    (tmp_path / "ref" / "DONE").unlink()
+    truncate_rows(tmp_path / "ref" / "table.tsv", 5)
+    with pytest.raises(simulation.ResumeError, match="cannot resume"):
+        run_config(cfg, tmp_path / "ref", progress=None)

@@ -222,7 +222,7 @@ class LayerConfig(_Model):
     thickness: Positive = Field(description="thickness along z [m], a whole number of cells")
     material: Name = Field(description="key of a [material.<key>] table")
     initial: InitialConfig | None = Field(
-        None, description="initial magnetization (magnetic layers only); default: simulation's"
+        None, description="initial magnetization (magnetic layers only); default: uniform +x"
     )
 
 
@@ -277,7 +277,7 @@ class MaterialConfig(_Model):
 class SineField(_Model):
     """``time = { kind = "sine", ... }``: adds amplitude * sin(2 pi frequency t + phase)."""
 
-    kind: Literal["sine"]
+    kind: Literal["sine"] = Field(description='"sine"')
     amplitude: Vec3 = Field(description="amplitude mu0*H [T]")
     frequency: Positive = Field(description="frequency [Hz], > 0")
     phase: Float = Field(0.0, description="phase [rad]")
@@ -290,7 +290,7 @@ class SineField(_Model):
 class PulseField(_Model):
     """``time = { kind = "pulse", ... }``: adds amplitude while start <= t < stop."""
 
-    kind: Literal["pulse"]
+    kind: Literal["pulse"] = Field(description='"pulse"')
     amplitude: Vec3 = Field(description="pulse field mu0*H [T]")
     start: Float = Field(0.0, ge=0, description="switch-on time [s], >= 0")
     stop: Float = Field(description="switch-off time [s], > start")
@@ -310,7 +310,7 @@ class PulseField(_Model):
 class RampField(_Model):
     """``time = { kind = "ramp", ... }``: adds rate * (t - start) from start, held after stop."""
 
-    kind: Literal["ramp"]
+    kind: Literal["ramp"] = Field(description='"ramp"')
     rate: Vec3 = Field(description="ramp rate d(mu0*H)/dt [T/s]")
     start: Float = Field(0.0, ge=0, description="ramp start [s], >= 0")
     stop: Float | None = Field(None, description="ramp end [s], > start; omitted = never")
@@ -368,16 +368,22 @@ class ExchangeConfig(_Model):
 class TransportConfig(_Model):
     """``[transport]``: spin accumulation model and the current driving it."""
 
-    model: Literal["none", "diffusion", "moment"] = Field("none", description="transport model")
+    model: Literal["none", "diffusion", "moment"] = Field(
+        "none", description="'none', 'diffusion' (Zhang-Levy-Fert) or 'moment' (talk's A(M) model)"
+    )
     current_density: Float = Field(
         0.0, description="charge current density along +z (bottom -> top layer) [A/m^2]"
     )
     moment_a: Float = Field(1.0, ge=0, description="coefficient a in A(M) = I + a[M]x [1], >= 0")
     boundary: Literal["neumann", "zero_flux"] = Field(
-        "neumann", description="outer boundary condition for s"
+        "neumann", description="outer boundary of s: 'neumann' (zero diffusive flux) or 'zero_flux'"
     )
-    z_refine: Int = Field(1, ge=1, le=16, description="transport cells per magnetic cell along z")
-    mode: Literal["quasistatic", "implicit"] = Field("quasistatic", description="time treatment")
+    z_refine: Int = Field(
+        1, ge=1, le=16, description="transport cells per grid cell along z, 1 to 16"
+    )
+    mode: Literal["quasistatic", "implicit"] = Field(
+        "quasistatic", description="'quasistatic' (steady s per step) or 'implicit' (Euler)"
+    )
 
 
 class ZhangLiConfig(_Model):
@@ -410,7 +416,7 @@ class TorqueConfig(_Model):
 
 
 class RelaxConfig(_Model):
-    """``[relax]``: relaxation before the run (zero applied field? no: with [field].B at t = 0)."""
+    """``[relax]``: relaxation before the run, without applied field, current or torques."""
 
     enabled: Bool = Field(False, description="relax before the run (true/false)")
     method: Literal["minimize", "llg"] = Field("minimize", description="'minimize' or 'llg'")
@@ -431,7 +437,9 @@ class RunParams(_Model):
     dt: Positive = Field(1e-13, description="step [s] of fixed-step schemes, rk45's first step")
     alpha: Float | None = Field(None, ge=0, description="damping override for the run [1], >= 0")
     snapshot_every: Positive | None = Field(None, description="OVF snapshot interval [s], > 0")
-    checkpoint_every: Positive = Field(60.0, description="wall-clock checkpoint interval [s]")
+    checkpoint_every: Positive = Field(
+        60.0, description="wall-clock time between checkpoints [s], > 0"
+    )
 
 
 # -- the whole run ---------------------------------------------------------------------------------

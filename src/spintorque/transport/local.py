@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numba
 import numpy as np
 
 from ..constants import E_CHARGE, HBAR, MU0, MU_B
@@ -65,6 +66,57 @@ def _alpha(sample: Sample, alpha: float | None) -> np.ndarray:
     if alpha is not None and not (np.isfinite(alpha) and alpha >= 0):
         raise ValueError(f"alpha = {alpha!r} must be finite and >= 0")
     return _per_cell(sample, "alpha", alpha)
+
+
+@numba.njit(cache=True)
+def _zhang_li_kernel(m, cp, cm, c1, c2, out):
+    """Fused (u·∇)m and LL mixing on ``(nx, ny, nz, 3)`` arrays. ``cp[d]``, ``cm[d]``: per-cell
+    coefficients [1/s] of the forward and backward differences along axis d (zero across a
+    missing face), so D = Σ_d cp[d]·(m_next − m) + cm[d]·(m − m_prev)."""
+    nx, ny, nz = m.shape[0], m.shape[1], m.shape[2]
+    for i in range(nx):
+        for j in range(ny):
+            for k in range(nz):
+                m0, m1, m2 = m[i, j, k, 0], m[i, j, k, 1], m[i, j, k, 2]
+                d0 = d1 = d2 = 0.0
+                for ax in range(3):
+                    f = cp[ax, i, j, k]
+                    g = cm[ax, i, j, k]
+                    if f != 0.0:
+                        i1, j1, k1 = i + (ax == 0), j + (ax == 1), k + (ax == 2)
+                        d0 += f * (m[i1, j1, k1, 0] - m0)
+                        d1 += f * (m[i1, j1, k1, 1] - m1)
+                        d2 += f * (m[i1, j1, k1, 2] - m2)
+                    if g != 0.0:
+                        i1, j1, k1 = i - (ax == 0), j - (ax == 1), k - (ax == 2)
+                        d0 += g * (m0 - m[i1, j1, k1, 0])
+                        d1 += g * (m1 - m[i1, j1, k1, 1])
+                        d2 += g * (m2 - m[i1, j1, k1, 2])
+                a0 = m1 * d2 - m2 * d1  # m × D
+                a1 = m2 * d0 - m0 * d2
+                a2 = m0 * d1 - m1 * d0
+                p, q = c1[i, j, k], c2[i, j, k]
+                out[i, j, k, 0] = p * (m1 * a2 - m2 * a1) + q * a0
+                out[i, j, k, 1] = p * (m2 * a0 - m0 * a2) + q * a1
+                out[i, j, k, 2] = p * (m0 * a1 - m1 * a0) + q * a2
+
+
+@numba.njit(cache=True)
+def _slonczewski_kernel(m, p, pol, lam2, eps_prime, b, alpha, out):
+    """Fused β[(ε+αε′) m×(p×m) − (ε′−αε) m×p]/(1+α²) on flat (N, 3) arrays; b = β/(1+α²)."""
+    p0, p1, p2 = p[0], p[1], p[2]
+    for i in range(m.shape[0]):
+        m0, m1, m2 = m[i, 0], m[i, 1], m[i, 2]
+        mp = m0 * p0 + m1 * p1 + m2 * p2
+        eps = pol[i] * lam2[i] / ((lam2[i] + 1.0) + (lam2[i] - 1.0) * mp)
+        cd = b[i] * (eps + alpha[i] * eps_prime[i])
+        cf = b[i] * (eps_prime[i] - alpha[i] * eps)
+        x0 = p1 * m2 - p2 * m1  # p × m
+        x1 = p2 * m0 - p0 * m2
+        x2 = p0 * m1 - p1 * m0
+        out[i, 0] = cd * (m1 * x2 - m2 * x1) + cf * x0
+        out[i, 1] = cd * (m2 * x0 - m0 * x2) + cf * x1
+        out[i, 2] = cd * (m0 * x1 - m1 * x0) + cf * x2
 
 
 class ZhangLi:
@@ -115,8 +167,12 @@ class ZhangLi:
             speed = np.where(magnetic, -MU_B * pol / (E_CHARGE * np.where(magnetic, ms, 1.0)), 0.0)
         self.u = speed[..., None] * self.current_density / scale
         """Spin-drift velocity u [m/s] per cell, shape ``grid.vshape`` (zero where non-magnetic)."""
-        self._c1 = ((1.0 + a * self.xi) / (1.0 + a * a) * magnetic)[..., None]
-        self._c2 = ((self.xi - a) / (1.0 + a * a) * magnetic)[..., None]
+        c1 = (1.0 + a * self.xi) / (1.0 + a * a) * magnetic
+        c2 = (self.xi - a) / (1.0 + a * a) * magnetic
+        self._c1, self._c2 = c1[..., None], c2[..., None]
+        self._c1_flat, self._c2_flat = np.ascontiguousarray(c1), np.ascontiguousarray(c2)
+        self._cp = np.zeros((3, *grid.shape))  # kernel coefficients, see _zhang_li_kernel
+        self._cm = np.zeros((3, *grid.shape))
         # per axis: face weights (1 across a face between two magnetic cells, else 0) and the
         # per-cell divisor h·(number of faces used) of the difference quotient
         self._axes = []
@@ -137,10 +193,14 @@ class ZhangLi:
                 divisor = np.full(grid.shape, 2.0 * h)
             else:
                 divisor = h * np.maximum(nfaces, 1.0)
-            coef = (self.u[..., axis] / divisor)[..., None]
-            self._axes.append((lo, hi, face[..., None], coef))
+            coef = self.u[..., axis] / divisor
+            # D_i gets coef_i·(f_{i+1/2} + f_{i−1/2}): fold the face weight into both sides
+            bufs = (np.zeros((*face.shape, 3)), np.zeros((*face.shape, 3)))
+            coef_lo, coef_hi = coef[lo] * face, coef[hi] * face
+            self._cp[axis][lo] = coef_lo
+            self._cm[axis][hi] = coef_hi
+            self._axes.append((lo, hi, coef_lo[..., None], coef_hi[..., None], bufs))
         self._d = np.zeros(grid.vshape)
-        self._sum = np.zeros(grid.vshape)
         self._mxd = np.zeros(grid.vshape)
         self._mxmxd = np.zeros(grid.vshape)
 
@@ -148,23 +208,26 @@ class ZhangLi:
         """D = (u·∇)m [1/s] by central differences, shape ``grid.vshape``."""
         out = np.zeros_like(m) if out is None else out
         out[...] = 0.0
-        for lo, hi, face, coef in self._axes:
-            s = self._sum
-            s[...] = 0.0
-            diff = (m[hi] - m[lo]) * face
-            s[lo] += diff
-            s[hi] += diff
-            s *= coef
-            out += s
+        for lo, hi, coef_lo, coef_hi, (diff, tmp) in self._axes:
+            np.subtract(m[hi], m[lo], out=diff)
+            out[lo] += np.multiply(coef_lo, diff, out=tmp)
+            out[hi] += np.multiply(coef_hi, diff, out=tmp)
         return out
 
     def rate(self, m: np.ndarray, t: float, out: np.ndarray) -> np.ndarray:
         """LL-form contribution [(1+αξ) m×(m×D) + (ξ−α) m×D]/(1+α²) to dm/dt [1/s]."""
+        if m.flags.c_contiguous and out.flags.c_contiguous and m.dtype == out.dtype == float:
+            _zhang_li_kernel(m, self._cp, self._cm, self._c1_flat, self._c2_flat, out)
+            return out
+        return self.rate_numpy(m, t, out)
+
+    def rate_numpy(self, m: np.ndarray, t: float, out: np.ndarray) -> np.ndarray:
+        """Same as :meth:`rate` with NumPy array operations (any memory layout)."""
         d = self.advective_derivative(m, out=self._d)
         mxd = cross(m, d, out=self._mxd)
         mxmxd = cross(m, mxd, out=self._mxmxd)
         np.multiply(self._c1, mxmxd, out=out)
-        out += self._c2 * mxd
+        out += np.multiply(self._c2, mxd, out=self._d)
         return out
 
 
@@ -214,9 +277,10 @@ class Slonczewski:
         lam = _per_cell(sample, "Lambda", Lambda)
         if np.any(active & ~(lam > 0)):
             raise ValueError(f"Lambda = {Lambda!r} must be > 0 (in every active cell)")
-        self._pol = np.where(active, _per_cell(sample, "P", P), 0.0)
-        self._lam2 = np.where(active, lam, 1.0) ** 2
-        self._eps_prime = np.where(active, _per_cell(sample, "eps_prime", eps_prime), 0.0)
+        self._pol = np.ascontiguousarray(np.where(active, _per_cell(sample, "P", P), 0.0))
+        self._lam2 = np.ascontiguousarray(np.where(active, lam, 1.0) ** 2)
+        eps_prime_cells = np.where(active, _per_cell(sample, "eps_prime", eps_prime), 0.0)
+        self._eps_prime = np.ascontiguousarray(eps_prime_cells)
         ms = sample.param("Ms")
         a = _alpha(sample, alpha)
         # β = ħ γ0 J/(μ0 e d Ms) [1/s], folded with 1/(1+α²)
@@ -228,8 +292,8 @@ class Slonczewski:
         )
         self.beta = beta
         """β = ħ γ0 J/(μ0 e d Ms) [1/s] per cell, shape ``grid.shape`` (zero outside)."""
-        self._b = beta / (1.0 + a * a)
-        self._a = a
+        self._b = np.ascontiguousarray(beta / (1.0 + a * a))
+        self._a = np.ascontiguousarray(a)
         self._pxm = np.zeros(grid.vshape)
         self._mxpxm = np.zeros(grid.vshape)
 
@@ -240,6 +304,16 @@ class Slonczewski:
 
     def rate(self, m: np.ndarray, t: float, out: np.ndarray) -> np.ndarray:
         """LL-form contribution β[(ε+αε′) m×(p×m) − (ε′−αε) m×p]/(1+α²) to dm/dt [1/s]."""
+        if m.flags.c_contiguous and out.flags.c_contiguous and m.dtype == out.dtype == float:
+            flat = (self._pol, self._lam2, self._eps_prime, self._b, self._a)
+            _slonczewski_kernel(
+                m.reshape(-1, 3), self.p, *(x.reshape(-1) for x in flat), out.reshape(-1, 3)
+            )
+            return out
+        return self.rate_numpy(m, t, out)
+
+    def rate_numpy(self, m: np.ndarray, t: float, out: np.ndarray) -> np.ndarray:
+        """Same as :meth:`rate` with NumPy array operations (any memory layout)."""
         eps = self.epsilon(m)
         c_damp = (self._b * (eps + self._a * self._eps_prime))[..., None]
         c_field = (self._b * (self._eps_prime - self._a * eps))[..., None]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 
 from ..llg import LLG
@@ -11,6 +12,39 @@ from ..llg import LLG
 
 class IntegrationError(RuntimeError):
     """A time step could not be taken (step collapse, NaN/Inf in the state or the field)."""
+
+
+def lincomb(out: np.ndarray, y0: np.ndarray, k: np.ndarray, coef: np.ndarray) -> None:
+    """out = y0 + sum_i coef[i] k[i] on flat arrays (``k`` shape (>= stages, N)).
+
+    A BLAS gemv over the stage rows: measured faster than a fused Numba loop here."""
+    np.dot(coef, k[: coef.shape[0]], out=out)
+    out += y0
+
+
+@numba.njit(cache=True)
+def error_norm(d: np.ndarray, y0: np.ndarray, y1: np.ndarray, atol: float, rtol: float) -> float:
+    """max_j |d_j| / (atol + rtol max(|y0_j|, |y1_j|)) on flat arrays; inf if any is NaN/Inf."""
+    best = 0.0
+    for j in range(y0.shape[0]):
+        v = abs(d[j]) / (atol + rtol * max(abs(y0[j]), abs(y1[j])))
+        if not v <= 1e300:  # NaN or Inf
+            return math.inf
+        if v > best:
+            best = v
+    return best
+
+
+@numba.njit(cache=True)
+def _normalize_cells(m: np.ndarray) -> None:
+    """m_i /= |m_i| for every row of an (N, 3) array with |m_i| > 0; zero rows stay zero."""
+    for i in range(m.shape[0]):
+        n2 = m[i, 0] * m[i, 0] + m[i, 1] * m[i, 1] + m[i, 2] * m[i, 2]
+        if n2 > 0.0:
+            s = 1.0 / math.sqrt(n2)
+            m[i, 0] *= s
+            m[i, 1] *= s
+            m[i, 2] *= s
 
 
 class Normalizer:
@@ -26,6 +60,9 @@ class Normalizer:
         self._all = bool(magnetic.all())
 
     def __call__(self, m: np.ndarray) -> np.ndarray:
+        if self._all and m.flags.c_contiguous:
+            _normalize_cells(m.reshape(-1, 3))
+            return m
         np.einsum("ijkl,ijkl->ijk", m, m, out=self._norm2)
         if self._all:
             np.sqrt(self._norm2, out=self._scale)

@@ -24,7 +24,15 @@ import math
 import numpy as np
 
 from ..llg import LLG
-from .base import IntegrationError, Normalizer, check_m, check_positive, finite
+from .base import (
+    IntegrationError,
+    Normalizer,
+    check_m,
+    check_positive,
+    error_norm,
+    finite,
+    lincomb,
+)
 
 # Dormand & Prince (1980) coefficients
 _C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0])
@@ -89,8 +97,6 @@ class RK45:
         self._kv = [row.reshape(shape) for row in self._k]
         self._y = np.zeros(shape)  # stage argument
         self._y5 = np.zeros(shape)
-        self._err = np.zeros(shape)
-        self._scale = np.zeros(shape)
         self._last = np.zeros(shape)  # copy of the last state handed out (FSAL validity)
         self._fsal_t: float | None = None
         self._err_prev = 1e-4
@@ -99,10 +105,8 @@ class RK45:
 
     # -- one attempt -------------------------------------------------------------------
     def _combine(self, out: np.ndarray, y0: np.ndarray, coef: np.ndarray, dt: float) -> None:
-        """out = y0 + dt · sum_j coef_j k_j (a BLAS gemv over the flat stage rows)."""
-        flat = out.reshape(-1)
-        np.dot(coef * dt, self._k[: len(coef)], out=flat)
-        flat += y0.reshape(-1)
+        """out = y0 + dt · sum_j coef_j k_j over the flat stage rows."""
+        lincomb(out.reshape(-1), y0.reshape(-1), self._k, coef * dt)
 
     def _eval(self, t: float, m: np.ndarray, i: int) -> None:
         self.llg.rhs(t, m, out=self._kv[i])
@@ -121,16 +125,9 @@ class RK45:
         if not self.adaptive:
             return 0.0
         self._eval(t + dt, self._y5, 6)
-        np.dot(_E * dt, self._k, out=self._err.reshape(-1))
-        np.abs(self._err, out=self._err)
-        # scale = atol + rtol · max(|y0|, |y5|)
-        np.abs(m, out=self._scale)
-        np.maximum(self._scale, np.abs(self._y5, out=self._y), out=self._scale)
-        self._scale *= self.rtol
-        self._scale += self.atol
-        self._err /= self._scale
-        err = float(self._err.max())
-        return err if math.isfinite(err) else math.inf
+        d = self._y.reshape(-1)
+        np.dot(_E * dt, self._k, out=d)  # y5 − y4
+        return float(error_norm(d, m.reshape(-1), self._y5.reshape(-1), self.atol, self.rtol))
 
     # -- public interface --------------------------------------------------------------
     def step(self, t: float, m: np.ndarray, t_max: float | None = None) -> tuple[float, np.ndarray]:

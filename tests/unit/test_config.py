@@ -310,3 +310,24 @@ def test_docs_list_every_key() -> None:
         if not any(form in text for form in (f"`{key}", f"[{key}", f".{key}]", f"{key} ="))
     ]
     assert not missing
+
+
+def test_loading_never_unpickles_or_evaluates(tmp_path: Path, monkeypatch) -> None:
+    """Configs are data: loading must not reach pickle, eval or exec (each patched to fail)."""
+    import builtins
+    import pickle
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a config load reached pickle/eval/exec")
+
+    for name in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, name, forbidden)
+    monkeypatch.setattr(builtins, "eval", forbidden)
+    monkeypatch.setattr(builtins, "exec", forbidden)
+    (tmp_path / "m0.ovf").write_bytes(pickle.dumps({"not": "read"}))  # exists, never opened
+    text = BASE_TOML.replace("initial = { random = { seed = 1 } }", 'initial = { file = "m0.ovf" }')
+    assert load_config(write(tmp_path, text)).layer[0].initial.kind == "file"
+    for path in EXAMPLES:
+        load_config(path)
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "c.toml")])
+    assert result.exit_code == 0, result.output

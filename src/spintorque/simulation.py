@@ -25,7 +25,8 @@ from __future__ import annotations
 import json
 import math
 import time as _time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -41,6 +42,7 @@ from .fields.exchange import Exchange
 from .fields.zeeman import Zeeman
 from .io.checkpoint import (
     Checkpoint,
+    atomic_write,
     config_hash,
     load_checkpoint,
     rng_from_state,
@@ -64,6 +66,10 @@ class SimulationError(RuntimeError):
 
 class ConfigMismatchError(UserError):
     """The output folder holds a run of a different config (a user error: a ValueError)."""
+
+
+class BusyError(UserError):
+    """Another process is running in the output folder."""
 
 
 class ResumeError(UserError):
@@ -565,14 +571,39 @@ def run_config(
     cfg = as_config(cfg)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    with _folder_lock(out):
+        return _run_locked(cfg, out, restart, progress, progress_every, wall0)
+
+
+@contextmanager
+def _folder_lock(out: Path) -> Iterator[None]:
+    """Exclusive lock on ``out/.lock`` for the whole run; the kernel drops it when the process
+    dies (even by SIGKILL), so a killed run never leaves a stale lock behind."""
+    import fcntl
+
+    with open(out / ".lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise BusyError(f"{out}: another process is running in this folder") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _run_locked(cfg: Any, out: Path, restart: bool, progress: Callable[[str], None] | None,
+                progress_every: float, wall0: float) -> RunResult:
     say = progress or (lambda _s: None)
     digest = run_hash(cfg)
     ckpt_path, done_path = out / CHECKPOINT, out / DONE
     for stale in out.glob("*.tmp"):
         stale.unlink()  # temporary files left by a kill during an atomic write
     if restart:
-        for name in (CHECKPOINT, DONE, FAILED, TABLE):
+        for name in (CHECKPOINT, DONE, FAILED, TABLE, "final.ovf", "relaxed.ovf"):
             (out / name).unlink(missing_ok=True)
+        for snap in out.glob("m_*.ovf"):
+            snap.unlink()
     if done_path.exists():
         info = json.loads(done_path.read_text())
         if info.get("config_hash") != digest:
@@ -599,13 +630,17 @@ def run_config(
         relax_info = ck.extra.get("relax", {}) if isinstance(ck.extra.get("relax"), dict) else {}
         say(f"{out}: resuming at t = {t:.6g} s from {CHECKPOINT} ({ck.rows} table rows)")
     else:
-        (out / "config.json").write_text(json.dumps(_dump(cfg), indent=2, default=str))
+        _write_text(out / "config.json", json.dumps(_dump(cfg), indent=2, default=str))
         m = sim.m0
         t = 0.0
         if _get(_get(cfg, "relax"), "enabled", False):
-            m, relax_info = sim.relax(m)
+            try:
+                m, relax_info = sim.relax(m)
+            except _numerical_errors() as exc:
+                raise SimulationError(f"relaxation (before t = 0 s) stopped: "
+                                      f"{type(exc).__name__}: {exc}") from exc
             if not np.isfinite(m).all():
-                raise SimulationError("relaxation produced NaN/Inf in m")
+                raise SimulationError("relaxation (before t = 0 s) produced NaN/Inf in m")
             sim.snapshot(out / "relaxed.ovf", 0.0, m)
             say(f"relaxed ({relax_info.get('method')}): {relax_info.get('iterations')} "
                 f"iterations, max|mxH| = {relax_info.get('max_torque', math.nan):.3g} A/m, "
@@ -643,7 +678,7 @@ def run_config(
         table.close()
         text = (f"{message}; run stopped. The last good checkpoint (t = {good.t:.9g} s) is kept "
                 f"in {ckpt_path}" if ckpt_path.exists() else f"{message}; run stopped.")
-        (out / FAILED).write_text(text + "\n")
+        _write_text(out / FAILED, text + "\n")
         return SimulationError(text)
 
     try:
@@ -688,11 +723,15 @@ def run_config(
         table.close()
     stats = dict(getattr(integ, "stats", {}) or {})
     done = {"t": t, "config_hash": digest, "rows": good.rows, "stats": stats}
-    done_path.write_text(json.dumps(done, default=str) + "\n")
+    _write_text(done_path, json.dumps(done, default=str) + "\n")
     wall = _time.monotonic() - wall0
     say(f"done: t = {t:.6g} s, {good.rows} rows, wall {wall:.2f} s")
     return RunResult(t, m, out, good.rows, resumed=resumed, wall=wall, relax=relax_info,
                      stats=stats)
+
+
+def _write_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def _mismatch(out: Path) -> str:

@@ -150,3 +150,15 @@ def test_finished_run_not_recomputed_and_config_change_refused(tmp_path):
     fresh = run_config(cfg, tmp_path, progress=None, restart=True)
     assert not fresh.already_done and fresh.rows == 21
     assert read_table(tmp_path / "table.tsv")[1].shape[0] == 21
+
+
+def test_second_process_in_same_folder_refused(tmp_path):
+    import fcntl
+
+    from spintorque.simulation import BusyError
+
+    with open(tmp_path / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a run in progress holds this lock
+        with pytest.raises(BusyError, match="another process"):
+            run_config(_config(rows=5), tmp_path, progress=None)
+    assert run_config(_config(rows=5), tmp_path, progress=None).rows == 6

@@ -11,6 +11,7 @@ plans made once, on buffers reused for every call.
 
 from __future__ import annotations
 
+import itertools
 import sys
 
 import numba
@@ -43,44 +44,53 @@ _PARITY = ((1, 1, 1), (1, 1, 1), (1, 1, 1), (-1, -1, 1), (-1, 1, -1), (1, -1, -1
 
 
 def padded_length(n: int) -> int:
-    """Smallest 7-smooth length >= 2n - 1 (1 for n == 1): circular = linear convolution."""
+    """Smallest even 5-smooth length >= 2n - 1 (1 for n == 1): circular = linear convolution.
+
+    Even lengths keep the real-to-complex transforms on FFTW's fast path; measured against
+    7-smooth and power-of-two lengths (benchmarks/README.md).
+    """
     if n == 1:
         return 1
-    p = 2 * n - 1
+    p = 2 * n - 1 + (2 * n - 1) % 2
     while True:
         q = p
-        for f in (2, 3, 5, 7):
+        for f in (2, 3, 5):
             while q % f == 0:
                 q //= f
         if q == 1:
             return p
-        p += 1
+        p += 2
 
 
-def wrap_kernel(octant: np.ndarray, padded: tuple[int, int, int]) -> np.ndarray:
+def wrap_kernel(octant: np.ndarray, padded: tuple[int, int, int], out: np.ndarray | None = None):
     """Place the non-negative-offset tensor ``(6, nx, ny, nz)`` on the periodic padded grid.
 
-    Offset ``-d`` goes to index ``P - d``, with the component's parity sign; the rest stays zero.
+    Offset ``-d`` goes to index ``P - d`` with the component's parity sign; the gap between the
+    positive and negative offsets stays zero. Returns ``(6, Px, Py, Pz)`` (written into ``out``).
     """
-    out = octant
+    n = octant.shape[1:]
+    if out is None:
+        out = np.zeros((6, *padded))
+    else:
+        out[...] = 0.0
+    # per axis: (destination, source, which sign) for the non-negative and the negative offsets
+    parts = []
     for axis in range(3):
-        n, p = out.shape[axis + 1], padded[axis]
-        if p == 1:
-            continue
-        shape = list(out.shape)
-        shape[axis + 1] = p
-        full = np.zeros(shape)
-        lead = [slice(None)] * 4
-        lead[axis + 1] = slice(0, n)
-        full[tuple(lead)] = out
-        # negative offsets -1 .. -(n-1) at P-1 .. P-n+1
-        src = [slice(None)] * 4
-        src[axis + 1] = slice(n - 1, 0, -1)
-        dst = [slice(None)] * 4
-        dst[axis + 1] = slice(p - n + 1, p)
-        sign = np.array([par[axis] for par in _PARITY], float).reshape(6, 1, 1, 1)
-        full[tuple(dst)] = sign * out[tuple(src)]
-        out = full
+        pos = (slice(0, n[axis]), slice(0, n[axis]), 0)
+        if padded[axis] == 1:
+            parts.append([pos])
+        else:
+            neg = (slice(padded[axis] - n[axis] + 1, padded[axis]), slice(n[axis] - 1, 0, -1), 1)
+            parts.append([pos, neg])
+    for px, py, pz in itertools.product(*parts):
+        dst = (slice(None), px[0], py[0], pz[0])
+        src = (slice(None), px[1], py[1], pz[1])
+        sign = np.array(
+            [(par[0] if px[2] else 1) * (par[1] if py[2] else 1) * (par[2] if pz[2] else 1)
+             for par in _PARITY],
+            float,
+        ).reshape(6, 1, 1, 1)
+        np.multiply(octant[src], sign, out=out[dst])
     return out
 
 
@@ -124,14 +134,20 @@ def _scatter(out, buf, mask):  # pragma: no cover - compiled
 class PrunedConvolution:
     """``H = N * M`` on an ``n`` grid for the symmetric kernel given on non-negative offsets.
 
+    Transform order: real-to-complex along the last axis of length > 1, then the other axes from
+    the outermost in: the large-stride transform (x) then runs while the data is still unpadded
+    along y, and the innermost one (y) runs in place on the full spectrum (measured: about twice
+    as fast for 128x64x32 as y-then-x). The complex stages run in place after zeroing their
+    padding rows, and the inverse runs in place on only the rows that survive the crop.
+
     Parameters
     ----------
     octant : ``(6, nx, ny, nz)`` kernel for offsets ``0 <= d < n`` (dimensionless), components in
         the order xx, yy, zz, xy, xz, yz, parity as for a demag tensor.
     threads : FFTW threads (default 1: a second thread gains about 25 % on 3D grids of a quiet
         2-core machine, PERFORMANCE_NOTES.md, but loses several-fold when the cores are shared).
-    planner : FFTW planner flag, ``"FFTW_MEASURE"`` (default: plans once for a few 10 ms on
-        mid-size grids) or ``"FFTW_ESTIMATE"`` (no planning time).
+    planner : FFTW planner flag, ``"FFTW_MEASURE"`` (default; planning costs about 0.1 s on
+        100x25x1, 1 s on 128x64x32 and pays off after some tens of calls) or ``"FFTW_ESTIMATE"``.
     """
 
     def __init__(
@@ -146,83 +162,69 @@ class PrunedConvolution:
             )
         self.n = n = tuple(octant.shape[1:])
         self.padded = padded = tuple(padded_length(v) for v in n)
-        active = [a for a in (2, 1, 0) if n[a] > 1]  # r2c along the last (contiguous) axis first
-        self._active = active
+        active = [a for a in (2, 1, 0) if n[a] > 1]
+        order = active[:1] + sorted(active[1:])
+        self._active = order
         total = int(np.prod(padded))
         threads = 1 if threads is None else int(threads)
         if threads < 1:
             raise ValueError(f"threads = {threads!r}: must be >= 1")
         self.threads = threads
 
-        if not active:  # a single cell: the kernel is local
+        if not order:  # a single cell: the kernel is local
             self._local = octant[:, 0, 0, 0].copy()
             return
 
         spec = list(padded)
-        spec[active[0]] = padded[active[0]] // 2 + 1
+        spec[order[0]] = padded[order[0]] // 2 + 1
         self.spectral_shape = tuple(spec)
-        kernel = wrap_kernel(octant, padded)
-        kspec = np.fft.rfftn(kernel, axes=[a + 1 for a in active[::-1]])
+        kernel = wrap_kernel(octant, padded, pyfftw.empty_aligned((6, *padded), dtype=np.float64))
+        kspec = pyfftw.empty_aligned((6, *spec), dtype=np.complex128)
+        pyfftw.FFTW(kernel, kspec, axes=[a + 1 for a in order[::-1]], flags=("FFTW_ESTIMATE",),
+                    threads=threads).execute()
+        del kernel
         # spectra are real by parity; normalization of the unnormalized inverse folded in
-        self._kernel = np.ascontiguousarray(kspec.real / total).reshape(6, -1)
+        self._kernel = (kspec.real / total).reshape(6, -1)
+        del kspec
 
-        # forward stages must keep their zero padding (preserve input); the last inverse stage
-        # (complex to real) may scribble on the spectrum, which is rewritten every call
-        fwd_flags = (planner,)  # FFTW preserves the input of c2c and r2c plans by default
-        inv_flags = (planner, "FFTW_DESTROY_INPUT")
-        # forward buffers: stage k transforms along active[k]; axes active[:k] are spectral,
-        # active[k] is padded, the others still have their unpadded length
-        shape0 = list(n)
-        shape0[active[0]] = padded[active[0]]
-        self._real_in = pyfftw.zeros_aligned((3, *shape0), dtype=np.float64)
-        self._spec = pyfftw.zeros_aligned((3, *spec), dtype=np.complex128)
-        self._real_out = pyfftw.zeros_aligned((3, *shape0), dtype=np.float64)
-        stages = []
-        src = self._real_in
-        cur = list(shape0)
-        for k, axis in enumerate(active):
-            cur[axis] = spec[axis]
-            if k + 1 < len(active):
-                nxt = list(cur)
-                nxt[active[k + 1]] = padded[active[k + 1]]
-                dst_full = pyfftw.zeros_aligned((3, *nxt), dtype=np.complex128)
-                view = [slice(None)] * 4
-                view[active[k + 1] + 1] = slice(0, n[active[k + 1]])
-                dst = dst_full[tuple(view)]
-            else:
-                dst_full = dst = self._spec
-            stages.append(
-                pyfftw.FFTW(src, dst, axes=(axis + 1,), direction="FFTW_FORWARD",
-                            flags=fwd_flags, threads=threads)
-            )
-            src = dst_full
-            cur = list(dst_full.shape[1:])
-        self._forward = stages
-        # inverse: in place on the spectrum, last forward axis first, skipping cropped rows
-        inverse = []
-        view = [slice(None)] * 4
-        for k in range(len(active) - 1, 0, -1):
-            axis = active[k]
-            v = self._spec[tuple(view)]
-            inverse.append(
-                pyfftw.FFTW(v, v, axes=(axis + 1,), direction="FFTW_BACKWARD",
-                            flags=inv_flags, threads=threads)
-            )
-            view[axis + 1] = slice(0, n[axis])
-        v = self._spec[tuple(view)]
-        inverse.append(
-            pyfftw.FFTW(v, self._real_out, axes=(active[0] + 1,), direction="FFTW_BACKWARD",
-                        flags=inv_flags, threads=threads)
+        def cut(array: np.ndarray, axes: list[int]) -> np.ndarray:
+            """View of ``array`` keeping only the first n rows along ``axes``."""
+            view = [slice(None)] * 4
+            for a in axes:
+                view[a + 1] = slice(0, n[a])
+            return array[tuple(view)]
+
+        def plan(src, dst, axis, direction, extra=()):
+            return pyfftw.FFTW(src, dst, axes=(axis + 1,), direction=direction,
+                               flags=(planner, *extra), threads=threads)
+
+        fwd, inv = "FFTW_FORWARD", "FFTW_BACKWARD"
+        shape_in = list(n)
+        shape_in[order[0]] = padded[order[0]]
+        self._real_in = pyfftw.zeros_aligned((3, *shape_in), dtype=np.float64)
+        self._real_out = pyfftw.zeros_aligned((3, *shape_in), dtype=np.float64)
+        self._spec = spectrum = pyfftw.zeros_aligned((3, *spec), dtype=np.complex128)
+        # stage 0 writes the unpadded rows of the spectrum buffer; each later stage runs in place
+        # after zeroing its padding rows (measured: out-of-place strided transforms cost 3x more)
+        self._forward = [plan(self._real_in, cut(spectrum, order[1:]), order[0], fwd)]
+        self._zero: list = [None]
+        for k in range(1, len(order)):
+            view = cut(spectrum, order[k + 1:])
+            self._forward.append(plan(view, view, order[k], fwd))
+            pad = [slice(None)] * 4
+            pad[order[k] + 1] = slice(n[order[k]], None)
+            self._zero.append(view[tuple(pad)])
+        self._inverse = []
+        for k in range(len(order) - 1, 0, -1):
+            view = cut(spectrum, order[k + 1:])
+            self._inverse.append(plan(view, view, order[k], inv))
+        self._inverse.append(
+            plan(cut(spectrum, order[1:]), self._real_out, order[0], inv, ("FFTW_DESTROY_INPUT",))
         )
-        self._inverse = inverse
         # planning with FFTW_MEASURE scribbles on the buffers: restore the zero padding
         self._real_in[...] = 0.0
-        for stage in stages[1:]:
-            stage.input_array[...] = 0.0
-        crop = [slice(None)] * 4
-        crop[active[0] + 1] = slice(0, n[active[0]])
-        self._in_view = self._real_in[tuple(crop)]
-        self._out_view = self._real_out[tuple(crop)]
+        self._in_view = cut(self._real_in, [order[0]])
+        self._out_view = cut(self._real_out, [order[0]])
 
     def __call__(
         self, m: np.ndarray, ms: np.ndarray, mask: np.ndarray, out: np.ndarray
@@ -236,7 +238,9 @@ class PrunedConvolution:
             out *= mask[..., None]
             return out
         _gather(self._in_view, m, ms)
-        for stage in self._forward:
+        for stage, pad in zip(self._forward, self._zero, strict=True):
+            if pad is not None:
+                pad[...] = 0.0
             stage.execute()
         _product(self._spec.reshape(3, -1), self._kernel)
         for stage in self._inverse:

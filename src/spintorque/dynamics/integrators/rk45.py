@@ -112,7 +112,7 @@ class RK45:
         self.llg.rhs(t, m, out=self._kv[i])
         self.stats["evaluations"] += 1
 
-    def _attempt(self, t: float, m: np.ndarray, dt: float) -> float:
+    def _attempt(self, t: float, m: np.ndarray, dt: float, t_end: float) -> float:
         """Try a step of ``dt`` from the state whose derivative is in k0; result in ``_y5``.
 
         Returns the scaled error norm (inf if any stage is not finite)."""
@@ -124,7 +124,7 @@ class RK45:
             self._normalize(self._y5)
         if not self.adaptive:
             return 0.0
-        self._eval(t + dt, self._y5, 6)
+        self._eval(t_end, self._y5, 6)  # the FSAL stage, at exactly the time handed out
         d = self._y.reshape(-1)
         np.dot(_E * dt, self._k, out=d)  # y5 − y4
         return float(error_norm(d, m.reshape(-1), self._y5.reshape(-1), self.atol, self.rtol))
@@ -150,7 +150,7 @@ class RK45:
             # land exactly on t_max; stretch by <= 1 % rather than leave a sliver of a step
             if t_max is not None and t + 1.01 * dt >= t_max:
                 dt, clipped = t_max - t, True
-            err = self._attempt(t, m, dt)
+            err = self._attempt(t, m, dt, t_max if clipped else t + dt)
             if err <= 1.0:
                 break
             self.stats["rejected"] += 1

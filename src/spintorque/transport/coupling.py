@@ -1,0 +1,109 @@
+"""The spin accumulation as an effective-field term: H = c s / mu0 in the magnetic cells.
+
+The LLG of PHYSICS.md §1.1 carries the torque −γ m × (c s) (Gilbert form, c s in tesla), i.e.
+an extra field H_s = c s/mu0 [A/m] next to the other terms, so it enters both integrators
+(RK45 and GSPM, which treats every non-exchange term explicitly) unchanged. At each
+evaluation ``field(m, t)`` solves the transport model for s from the current m (quasi-static,
+warm-started from the previous s), PHYSICS.md §1.6: transport relaxes ~100× faster than m.
+
+Transport mesh: with ``z_refine = r`` every magnetization cell is split into r sub-cells along
+z; m is piecewise constant on them, and s is averaged back over the r sub-cells (c is constant
+within a cell, so this is the average of c·s).
+
+``energy`` returns 0: the spin-transfer torque is a driven, non-equilibrium term with no energy
+functional (it does work on m supplied by the current), so it contributes nothing to the
+magnetic free energy that the other terms' energies add up to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ..constants import MU0
+from ..materials import Sample
+from .diffusion import DiffusionModel, current_vector
+from .moment import MomentModel
+from .solver import TransportSolver
+
+MODELS = ("diffusion", "moment")
+
+
+class SpinAccumulationField:
+    """Field term ``c s / mu0`` [A/m] from the spin accumulation solved self-consistently with m.
+
+    Parameters
+    ----------
+    sample : Sample (transport parameters per region, see :class:`DiffusionModel`)
+    model : ``"diffusion"`` (ZLF) or ``"moment"``, or a model instance (then ``bc``,
+        ``z_refine``, ``a``, ``sign_e`` are ignored and its own current is the default)
+    current_density : A/m²; scalar (along z), 3-vector, or a callable ``t [s] -> either``
+    bc, z_refine, sign_e : see :class:`DiffusionModel`; ``a`` : moment-model coefficient
+    method, preconditioner, rtol : see :class:`TransportSolver`
+
+    Attributes
+    ----------
+    s : last spin accumulation on the sample grid, shape ``grid.vshape`` [A/m] (sub-cell mean)
+    s_fine : last spin accumulation on the transport mesh, shape ``(nx, ny, nz·r, 3)`` [A/m]
+    solver : the :class:`TransportSolver` (``stats`` holds iterations and timings)
+    """
+
+    name = "spin_accumulation"
+
+    def __init__(
+        self,
+        sample: Sample,
+        model: str | DiffusionModel = "diffusion",
+        current_density: float | Sequence[float] | Callable[[float], object] = 0.0,
+        *,
+        bc: str = "N",
+        z_refine: int = 1,
+        a: float = 1.0,
+        sign_e: float = -1.0,
+        method: str = "bicgstab",
+        preconditioner: str = "block_jacobi",
+        rtol: float = 1e-8,
+    ):
+        self.sample = sample
+        self._current_fn = current_density if callable(current_density) else None
+        j0 = 0.0 if callable(current_density) else current_density
+        if isinstance(model, str):
+            if model == "diffusion":
+                model = DiffusionModel(sample, j0, bc=bc, z_refine=z_refine, sign_e=sign_e)
+            elif model == "moment":
+                model = MomentModel(sample, j0, a=a, bc=bc, z_refine=z_refine, sign_e=sign_e)
+            else:
+                raise ValueError(f"model = {model!r}: allowed values are {MODELS}")
+        self.model = model
+        self.solver = TransportSolver(
+            model, method=method, preconditioner=preconditioner, rtol=rtol
+        )
+        c = np.array([mat.effective_c_sd for mat in sample.materials])[sample.region]
+        self._c_over_mu0 = np.where(sample.magnetic, c / MU0, 0.0)[..., None]
+        self.s = np.zeros(sample.grid.vshape)
+        self.s_fine = np.zeros(model.mesh.grid.vshape)
+
+    def current(self, t: float = 0.0) -> np.ndarray:
+        """Current density vector [A/m²] at time t [s]."""
+        if self._current_fn is not None:
+            return current_vector(self._current_fn(t))
+        return self.model.current
+
+    def solve(self, m: np.ndarray, t: float = 0.0) -> np.ndarray:
+        """Solve for s from m (warm start); returns s on the sample grid ``vshape`` [A/m]."""
+        sc = self.solver.solve(m, self.current(t))
+        self.s_fine = self.model.mesh.to_grid(sc)
+        self.s = self.model.mesh.restrict(sc)
+        return self.s
+
+    def field(self, m: np.ndarray, t: float = 0.0, out: np.ndarray | None = None) -> np.ndarray:
+        """H = c s / mu0 [A/m], shape ``vshape``, zero outside the magnetic cells."""
+        s = self.solve(m, t)
+        out = np.empty_like(m) if out is None else out
+        np.multiply(s, self._c_over_mu0, out=out)
+        return out
+
+    def energy(self, m: np.ndarray, t: float = 0.0) -> float:
+        """0 J: the torque is non-conservative (see the module docstring)."""
+        return 0.0

@@ -1,0 +1,130 @@
+"""Zhang-Levy-Fert spin diffusion model on the finite-volume operator of :mod:`.fv`.
+
+    ∂s/∂t = −∇·J_s − s/τ_sf + ω_J m × s,                       τ_sf = λ_sf²/(2D0), ω_J = 2D0/λ_J²
+    J_a   = sign_e (β μB/|e|) j_a m − 2D0 (I − ββ' m mᵀ) ∂_a s   (spin flux along axis a)
+
+(PHYSICS.md §1.3). Per conducting cell i: D_i = 2D0 (I − ββ' m_i m_iᵀ) [m²/s], drift
+d_i[a] = sign_e β μB j_a m_i/|e| [A/s] and R_i = I/τ_sf − ω_J [m_i]_× [1/s] (``[m]_× v = m × v``).
+In non-magnetic cells m = 0, so only diffusion and spin flip remain.
+
+Sign convention (PHYSICS.md §9.6): positive j is conventional current along +z (from FM1 at
+low z to FM2); electrons, which carry the spin, move the other way, so the drift is
+J_s = −(β μB/|e|) m ⊗ j: ``sign_e = -1`` (default). ``sign_e = +1`` is the e > 0 form of the
+magnum.fe documentation, where s at an FM→NM interface (current FM→NM) is parallel to m.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..constants import E_CHARGE, MU_B
+from ..materials import Sample
+from .fv import FVOperator, TransportMesh
+
+
+def current_vector(current_density: float | Sequence[float]) -> np.ndarray:
+    """A scalar current density [A/m²] means ``j e_z``; a 3-vector is taken as is."""
+    j = np.asarray(current_density, dtype=float)
+    if j.shape == ():
+        j = np.array([0.0, 0.0, float(j)])
+    if j.shape != (3,) or not np.all(np.isfinite(j)):
+        raise ValueError(
+            f"current_density = {current_density!r}: need a finite scalar (along z) "
+            "or 3-vector in A/m^2"
+        )
+    return j
+
+
+def cross_matrix(m: np.ndarray) -> np.ndarray:
+    """``[m]_×`` for vectors ``(3, N)`` -> ``(3, 3, N)`` with ``[m]_× v = m × v``."""
+    out = np.zeros((3, 3, *m.shape[1:]))
+    out[0, 1] = -m[2]
+    out[0, 2] = m[1]
+    out[1, 0] = m[2]
+    out[1, 2] = -m[0]
+    out[2, 0] = -m[1]
+    out[2, 1] = m[0]
+    return out
+
+
+class DiffusionModel:
+    """ZLF spin diffusion on the conducting cells of a sample.
+
+    Parameters
+    ----------
+    sample : Sample; per region D0 [m²/s], beta, beta_prime, lambda_sf [m] and the s-d coupling
+        (``effective_lambda_J``, ``omega_J``) are used. Cells with D0 = 0 are not in the domain.
+    current_density : uniform charge current density [A/m²], scalar (along z) or 3-vector
+    bc : outer boundary condition of the conducting domain, ``"N"`` or ``"Z"`` (see :mod:`.fv`)
+    z_refine : transport sub-cells per magnetization cell along z
+    sign_e : sign of the carrier charge in the drift term (-1: electrons, PHYSICS.md §9.6)
+    """
+
+    name = "diffusion"
+
+    def __init__(
+        self,
+        sample: Sample,
+        current_density: float | Sequence[float] = 0.0,
+        *,
+        bc: str = "N",
+        z_refine: int = 1,
+        sign_e: float = -1.0,
+    ):
+        if sign_e not in (-1, 1, -1.0, 1.0):
+            raise ValueError(f"sign_e = {sign_e!r}: allowed values are -1 and +1")
+        self.sample = sample
+        self.mesh = TransportMesh(sample, z_refine)
+        self.op = FVOperator(self.mesh, bc)
+        self.current = current_vector(current_density)
+        self.sign_e = float(sign_e)
+        mesh = self.mesh
+        d0 = mesh.cell_param("D0")
+        lsf = mesh.cell_param("lambda_sf")
+        self._two_d0 = 2.0 * d0
+        self._inv_tau_sf = np.where(np.isfinite(lsf), 2.0 * d0 / lsf**2, 0.0)
+        magnetic = mesh.cell_param("Ms") > 0
+        self._magnetic = magnetic[:, None]  # (N, 1) mask for prolonged m
+        self._omega_j = np.where(magnetic, mesh.cell_param("omega_J"), 0.0)
+        self._bbp = np.where(magnetic, mesh.cell_param("beta") * mesh.cell_param("beta_prime"), 0.0)
+        self._q = np.where(magnetic, self.sign_e * mesh.cell_param("beta") * MU_B / E_CHARGE, 0.0)
+
+    @property
+    def ncells(self) -> int:
+        return self.mesh.ncells
+
+    def cell_m(self, m: np.ndarray) -> np.ndarray:
+        """m on the conducting transport cells, ``(3, N)`` (zero in non-magnetic cells)."""
+        return (self.mesh.prolong(m) * self._magnetic).T
+
+    def coefficients(
+        self, mc: np.ndarray, current: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-cell ``(D, drift, R)``, each ``(3, 3, N)``, for m on the cells ``mc`` ``(3, N)``.
+
+        ``drift[a, :, i]`` is the drift spin flux of cell i along axis a; see the module docstring.
+        """
+        j = self.current if current is None else current_vector(current)
+        D = -(self._two_d0 * self._bbp) * (mc[:, None, :] * mc[None, :, :])
+        R = -self._omega_j * cross_matrix(mc)
+        for c in range(3):
+            D[c, c] += self._two_d0
+            R[c, c] += self._inv_tau_sf
+        qm = self._q * mc
+        drift = j[:, None, None] * qm[None, :, :]
+        return D, drift, R
+
+    def system(
+        self, m: np.ndarray, current: np.ndarray | None = None, shift: float = 0.0
+    ) -> tuple[sp.bsr_matrix, np.ndarray]:
+        """Matrix K and right-hand side b of ``(shift + K) s = b`` for m on the sample grid."""
+        D, drift, R = self.coefficients(self.cell_m(m), current)
+        return self.op.assemble(D, drift, R, shift)
+
+    def interface_values(self, m: np.ndarray, s: np.ndarray, current=None) -> np.ndarray:
+        """s at the interior faces (two-point reconstruction), ``(nfaces, 3)`` [A/m]."""
+        D, drift, _ = self.coefficients(self.cell_m(m), current)
+        return self.op.face_values(s, D, drift)

@@ -1,0 +1,284 @@
+"""Conservative cell-centred finite-volume operator for 3-vector spin-transport equations.
+
+Both transport models (diffusion, moment) solve, in every conducting cell i of volume V_i,
+
+    shift·s_i + Σ_faces (J_f·ν_f) A_f / V_i + R_i s_i = shift·s_i^old          (1)
+
+for the spin accumulation s [A/m] (3 components per cell), where the flux along axis a in a cell is
+``J = d_i[a] − D_i ∂_a s`` with a per-cell 3×3 matrix D_i [m²/s] and drift vector d_i[a]
+[A/m · m/s], R_i [1/s] is the per-cell relaxation/precession matrix and ``shift`` = 1/Δt for the
+implicit Euler step (0 in the quasi-static solve). At a face between cells L and R (distance h
+along its axis) continuity of s and of the normal flux gives the exact two-point flux of a
+piecewise-constant medium (PHYSICS.md §4.3, valid for non-symmetric D as well):
+
+    J_f = D_R S⁻¹ d_L + D_L S⁻¹ d_R − H_f (s_R − s_L)/h,   S = D_L + D_R,   H_f = 2 D_R S⁻¹ D_L.
+
+Boundary faces of the conducting domain (outer faces and faces to non-conducting cells):
+``"N"`` (default, magnum.fe): zero diffusive flux, J_f = d_i; ``"Z"``: zero total flux, J_f = 0.
+
+Unknowns are ordered cell-major, component-minor, so the matrix is a 3×3-block sparse (BSR)
+matrix whose block pattern is fixed; only values change when m changes. Assembly is vectorized
+over faces and cells (no Python loop over cells).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..materials import Sample
+from ..mesh import Grid
+
+BOUNDARY_CONDITIONS = ("N", "Z")
+
+
+def inv3(a: np.ndarray) -> np.ndarray:
+    """Inverse of 3×3 matrices stored with the matrix indices first, shape ``(3, 3, ...)``.
+
+    Adjugate formula, vectorized over the trailing axes (contiguous per entry, so fast).
+    """
+    c = np.empty_like(a)
+    c[0, 0] = a[1, 1] * a[2, 2] - a[1, 2] * a[2, 1]
+    c[0, 1] = a[0, 2] * a[2, 1] - a[0, 1] * a[2, 2]
+    c[0, 2] = a[0, 1] * a[1, 2] - a[0, 2] * a[1, 1]
+    c[1, 0] = a[1, 2] * a[2, 0] - a[1, 0] * a[2, 2]
+    c[1, 1] = a[0, 0] * a[2, 2] - a[0, 2] * a[2, 0]
+    c[1, 2] = a[0, 2] * a[1, 0] - a[0, 0] * a[1, 2]
+    c[2, 0] = a[1, 0] * a[2, 1] - a[1, 1] * a[2, 0]
+    c[2, 1] = a[0, 1] * a[2, 0] - a[0, 0] * a[2, 1]
+    c[2, 2] = a[0, 0] * a[1, 1] - a[0, 1] * a[1, 0]
+    det = a[0, 0] * c[0, 0] + a[0, 1] * c[1, 0] + a[0, 2] * c[2, 0]
+    c /= det
+    return c
+
+
+def matmul3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Products of 3×3 matrices in ``(3, 3, ...)`` layout (27 vector multiply-adds)."""
+    out = np.empty(np.broadcast_shapes(a.shape, b.shape))
+    for i in range(3):
+        for j in range(3):
+            out[i, j] = a[i, 0] * b[0, j] + a[i, 1] * b[1, j] + a[i, 2] * b[2, j]
+    return out
+
+
+def matvec3(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``a @ v`` for matrices ``(3, 3, ...)`` and vectors ``(3, ...)``."""
+    return a[:, 0] * v[0] + a[:, 1] * v[1] + a[:, 2] * v[2]
+
+
+class TransportMesh:
+    """The transport mesh: the sample grid with ``z_refine`` sub-cells per cell along z.
+
+    m is taken piecewise constant on the sub-cells; quantities on the transport mesh are averaged
+    back over the sub-cells of each magnetization cell. Only conducting cells (``D0 > 0``) carry
+    unknowns; ``index`` maps transport-grid cells to unknown numbers (-1 outside the domain).
+
+    Attributes
+    ----------
+    grid : Grid of shape ``(nx, ny, nz·r)``
+    region : int array on ``grid`` (the sample's regions repeated along z)
+    conducting : bool array on ``grid``
+    index : int array on ``grid``; cell number in ``0..ncells-1`` or -1
+    ncells : number of conducting transport cells N
+    """
+
+    def __init__(self, sample: Sample, z_refine: int = 1):
+        if int(z_refine) != z_refine or z_refine < 1:
+            raise ValueError(f"z_refine = {z_refine!r}: must be a positive integer")
+        r = int(z_refine)
+        self.sample = sample
+        self.z_refine = r
+        g = sample.grid
+        self.grid = Grid(
+            (g.n[0], g.n[1], g.n[2] * r), (g.cell[0], g.cell[1], g.cell[2] / r), g.origin
+        )
+        self.region = np.repeat(sample.region, r, axis=2)
+        d0 = np.array([m.D0 for m in sample.materials])[self.region]
+        self.conducting = d0 > 0
+        self.index = np.full(self.grid.shape, -1, dtype=np.int64)
+        self.ncells = int(self.conducting.sum())
+        if self.ncells == 0:
+            raise ValueError("sample has no conducting cell (every material has D0 = 0)")
+        self.index[self.conducting] = np.arange(self.ncells)
+        # (i, j, k_coarse) of each conducting transport cell, for prolongation of m
+        ii, jj, kk = np.nonzero(self.conducting)
+        self._coarse = (ii, jj, kk // r)
+        self.cell_region = self.region[self.conducting]
+
+    def cell_param(self, key: str) -> np.ndarray:
+        """Per-conducting-cell array of a scalar material parameter (attribute or property)."""
+        values = np.array([float(getattr(m, key)) for m in self.sample.materials])
+        return values[self.cell_region]
+
+    def prolong(self, v: np.ndarray) -> np.ndarray:
+        """Vector field on the sample grid ``(nx, ny, nz, 3)`` -> conducting cells ``(N, 3)``."""
+        return v[self._coarse]
+
+    def to_grid(self, s: np.ndarray) -> np.ndarray:
+        """Unknowns ``(N, 3)`` -> full transport grid ``(nx, ny, nz·r, 3)``, zero outside."""
+        out = np.zeros(self.grid.vshape)
+        out[self.conducting] = s.reshape(-1, 3)
+        return out
+
+    def restrict(self, s: np.ndarray) -> np.ndarray:
+        """Unknowns ``(N, 3)`` -> sample grid ``(nx, ny, nz, 3)``: mean over the z sub-cells."""
+        full = self.to_grid(s)
+        g = self.sample.grid
+        return full.reshape(g.n[0], g.n[1], g.n[2], self.z_refine, 3).mean(axis=3)
+
+
+class FVOperator:
+    """Face topology of a :class:`TransportMesh` and the vectorized assembly of system (1).
+
+    Parameters
+    ----------
+    mesh : TransportMesh
+    bc : ``"N"`` (zero diffusive flux at the boundary of the conducting domain) or ``"Z"``
+        (zero total spin flux)
+    """
+
+    def __init__(self, mesh: TransportMesh, bc: str = "N"):
+        if bc not in BOUNDARY_CONDITIONS:
+            raise ValueError(f"bc = {bc!r}: allowed values are {BOUNDARY_CONDITIONS}")
+        self.mesh = mesh
+        self.bc = bc
+        idx = mesh.index
+        n = mesh.ncells
+        L, R, ax = [], [], []
+        bcell, bax, bsign = [], [], []
+        for a in range(3):
+            lo = [slice(None)] * 3
+            hi = [slice(None)] * 3
+            lo[a] = slice(None, -1)
+            hi[a] = slice(1, None)
+            il, ir = idx[tuple(lo)], idx[tuple(hi)]
+            both = (il >= 0) & (ir >= 0)
+            L.append(il[both])
+            R.append(ir[both])
+            ax.append(np.full(int(both.sum()), a))
+            # boundary faces: conducting cell whose neighbour on that side is absent
+            pad = np.pad(idx, [(1, 1) if b == a else (0, 0) for b in range(3)], constant_values=-1)
+            below = np.take(pad, np.arange(0, idx.shape[a]), axis=a)
+            above = np.take(pad, np.arange(2, idx.shape[a] + 2), axis=a)
+            for nb, sign in ((below, -1.0), (above, 1.0)):
+                sel = (idx >= 0) & (nb < 0)
+                bcell.append(idx[sel])
+                bax.append(np.full(int(sel.sum()), a))
+                bsign.append(np.full(int(sel.sum()), sign))
+        self.L = np.concatenate(L)
+        self.R = np.concatenate(R)
+        self.face_axis = np.concatenate(ax)
+        counts = [x.size for x in L]
+        self.axis_slices = [slice(sum(counts[:a]), sum(counts[: a + 1])) for a in range(3)]
+        h = np.asarray(mesh.grid.cell)
+        self.face_h = h[self.face_axis]
+        self.bcell = np.concatenate(bcell)
+        self.baxis = np.concatenate(bax)
+        bsign = np.concatenate(bsign)
+        self.nfaces = nf = self.L.size
+        self.n = n
+        f = np.arange(nf)
+        # sparse incidence matrices: diagonal accumulation and discrete divergence A_f/V_i = 1/h
+        self._sum = sp.csr_matrix(
+            (np.ones(2 * nf), (np.concatenate([self.L, self.R]), np.concatenate([f, f]))), (n, nf)
+        )
+        inv_h = 1.0 / self.face_h
+        self._div = sp.csr_matrix(
+            (
+                np.concatenate([inv_h, -inv_h]),
+                (np.concatenate([self.L, self.R]), np.concatenate([f, f])),
+            ),
+            (n, nf),
+        )
+        nb = self.bcell.size
+        self._bdiv = sp.csr_matrix((bsign / h[self.baxis], (self.bcell, np.arange(nb))), (n, nb))
+        # fixed BSR pattern: diagonal blocks, (L,R) and (R,L) blocks, rows then columns sorted
+        rows = np.concatenate([np.arange(n), self.L, self.R])
+        cols = np.concatenate([np.arange(n), self.R, self.L])
+        order = np.lexsort((cols, rows))
+        self._indices = cols[order].astype(np.int32)
+        self._indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))]).astype(
+            np.int32
+        )
+        pos = np.empty_like(order)
+        pos[order] = np.arange(order.size)
+        self.diag_positions = pos[:n]
+        self._pos_off = pos[n:]
+        self.nblocks = order.size
+
+    # -- assembly ---------------------------------------------------------------------------
+    def face_coefficients(self, D: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per interior face ``(3, 3, F)``: H_f and weights W_L = D_R S⁻¹, W_R = D_L S⁻¹."""
+        DL, DR = D[:, :, self.L], D[:, :, self.R]
+        Sinv = inv3(DL + DR)
+        WL = matmul3(DR, Sinv)
+        WR = matmul3(DL, Sinv)
+        H = matmul3(WL, DL)
+        H *= 2.0
+        return H, WL, WR
+
+    def _face_drift(self, drift: np.ndarray, WL: np.ndarray, WR: np.ndarray) -> np.ndarray:
+        """Drift part of the face fluxes ``(3, F)``: W_L d_L + W_R d_R along each face's axis."""
+        out = np.zeros((3, self.nfaces))
+        for a, sl in enumerate(self.axis_slices):
+            da = drift[a]
+            if sl.stop == sl.start or not np.any(da):
+                continue
+            out[:, sl] = matvec3(WL[:, :, sl], da[:, self.L[sl]]) + matvec3(
+                WR[:, :, sl], da[:, self.R[sl]]
+            )
+        return out
+
+    def assemble(
+        self,
+        D: np.ndarray,
+        drift: np.ndarray | None,
+        R: np.ndarray,
+        shift: float = 0.0,
+    ) -> tuple[sp.bsr_matrix, np.ndarray]:
+        """Matrix K (BSR, 3N×3N) and right-hand side b (3N,) of ``(shift + K) s = b``.
+
+        Parameters (matrix indices first, cells last)
+        ----------
+        D : (3, 3, N) diffusion matrices [m²/s]
+        drift : (3, 3, N) drift fluxes, ``drift[a, :, i]`` is the spin flux vector of cell i
+            along axis a [A/s], or None for no drift
+        R : (3, 3, N) relaxation/precession matrices [1/s] (``R s`` is the loss rate)
+        shift : 1/Δt [1/s] added on the diagonal (implicit Euler), 0 for the quasi-static solve
+        """
+        n = self.n
+        H, WL, WR = self.face_coefficients(D)
+        H /= self.face_h**2
+        Hf = H.reshape(9, -1).T  # (F, 9)
+        diag = (self._sum @ Hf) + R.reshape(9, -1).T
+        if shift:
+            diag[:, [0, 4, 8]] += shift
+        data = np.empty((self.nblocks, 9))
+        data[self.diag_positions] = diag
+        off = -Hf
+        data[self._pos_off[: self.nfaces]] = off
+        data[self._pos_off[self.nfaces :]] = off
+        K = sp.bsr_matrix(
+            (data.reshape(-1, 3, 3), self._indices, self._indptr), shape=(3 * n, 3 * n), copy=False
+        )
+        b = np.zeros((n, 3))
+        if drift is not None:
+            b -= self._div @ self._face_drift(drift, WL, WR).T
+            if self.bc == "N" and self.bcell.size:
+                b -= self._bdiv @ drift[self.baxis, :, self.bcell]
+        return K, b.reshape(-1)
+
+    def face_values(self, s: np.ndarray, D: np.ndarray, drift: np.ndarray | None) -> np.ndarray:
+        """s at every interior face from the two-point reconstruction, shape ``(nfaces, 3)``.
+
+        s_f = S⁻¹ [ (h/2)(d_L − d_R) + D_L s_L + D_R s_R ] (continuity of s and of the flux).
+        """
+        s = np.asarray(s).reshape(-1, 3).T
+        DL, DR = D[:, :, self.L], D[:, :, self.R]
+        v = matvec3(DL, s[:, self.L]) + matvec3(DR, s[:, self.R])
+        if drift is not None:
+            for a, sl in enumerate(self.axis_slices):
+                v[:, sl] += (
+                    0.5 * self.face_h[sl] * (drift[a][:, self.L[sl]] - drift[a][:, self.R[sl]])
+                )
+        return matvec3(inv3(DL + DR), v).T

@@ -1,0 +1,156 @@
+"""Linear solves of the transport system: quasi-static and implicit-Euler time stepping.
+
+The matrix depends on m, so it changes at every LLG stage and a factorization can be reused only
+while m is frozen. Methods (measured in ``benchmarks/bench_transport.py`` and
+``docs/theory/transport.md``):
+
+- ``"bicgstab"`` (default) / ``"gmres"``: Krylov solves preconditioned by ``"block_jacobi"``
+  (the exact inverse of each cell's 3×3 diagonal block, cheap to rebuild at every m) or ``"ilu"``
+  (SuperLU incomplete LU, rebuilt at every m), warm-started from the previous solution. The
+  spin-flip and s-d terms make the operator strongly diagonally weighted (screening lengths of
+  a few cells), so block Jacobi needs only tens of iterations.
+- ``"splu"``: sparse direct LU (SuperLU, COLAMD ordering) of the whole system.
+
+All solves are of ``(shift·I + K) s = b + shift·s_old`` with K, b from the model.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from .fv import inv3, matvec3
+
+METHODS = ("bicgstab", "gmres", "splu")
+PRECONDITIONERS = ("block_jacobi", "ilu", "none")
+
+
+class TransportSolver:
+    """Solves a transport model (:class:`~.diffusion.DiffusionModel` or ``MomentModel``) for s.
+
+    Parameters
+    ----------
+    model : the transport model (provides ``system(m, current, shift)`` and ``ncells``)
+    method : one of ``METHODS``
+    preconditioner : one of ``PRECONDITIONERS`` (Krylov methods only)
+    rtol : relative residual ‖b − K s‖/‖b‖ at which a Krylov solve stops
+    maxiter : iteration cap of a Krylov solve (a RuntimeError is raised beyond it)
+
+    ``s`` (the last solution, ``(N, 3)`` [A/m]) is the warm start of the next solve, and
+    ``stats`` counts solves, iterations and seconds spent assembling and solving.
+    """
+
+    def __init__(
+        self,
+        model,
+        method: str = "bicgstab",
+        preconditioner: str = "block_jacobi",
+        rtol: float = 1e-8,
+        maxiter: int = 1000,
+    ):
+        if method not in METHODS:
+            raise ValueError(f"method = {method!r}: allowed values are {METHODS}")
+        if preconditioner not in PRECONDITIONERS:
+            raise ValueError(
+                f"preconditioner = {preconditioner!r}: allowed values are {PRECONDITIONERS}"
+            )
+        if not (0 < rtol < 1):
+            raise ValueError(f"rtol = {rtol!r}: must be in (0, 1)")
+        self.model = model
+        self.method = method
+        self.preconditioner = preconditioner
+        self.rtol = float(rtol)
+        self.maxiter = int(maxiter)
+        self.s = np.zeros((model.ncells, 3))
+        self.stats = {"solves": 0, "iterations": 0, "assemble_s": 0.0, "solve_s": 0.0}
+
+    def reset(self) -> None:
+        """Forget the warm start and the statistics."""
+        self.s = np.zeros_like(self.s)
+        self.stats = {"solves": 0, "iterations": 0, "assemble_s": 0.0, "solve_s": 0.0}
+
+    def solve(self, m: np.ndarray, current=None, s0: np.ndarray | None = None) -> np.ndarray:
+        """Quasi-static s ``(N, 3)`` [A/m] for m on the sample grid; warm start ``s0`` or last s."""
+        return self._run(m, current, 0.0, None, s0)
+
+    def step(self, m: np.ndarray, s_old: np.ndarray, dt: float, current=None) -> np.ndarray:
+        """One implicit Euler step of ∂s/∂t of length ``dt`` [s] from ``s_old`` ``(N, 3)``."""
+        if not dt > 0:
+            raise ValueError(f"dt = {dt!r}: must be > 0 s")
+        return self._run(m, current, 1.0 / dt, np.asarray(s_old).reshape(-1, 3), s_old)
+
+    # -------------------------------------------------------------------------------------
+    def _run(self, m, current, shift, s_old, s0):
+        t0 = time.perf_counter()
+        K, b = self.model.system(m, current, shift)
+        if s_old is not None:
+            b = b + shift * s_old.reshape(-1)
+        t1 = time.perf_counter()
+        self.stats["assemble_s"] += t1 - t0
+        x0 = (self.s if s0 is None else np.asarray(s0, dtype=float)).reshape(-1)
+        bnorm = float(np.linalg.norm(b))
+        if bnorm == 0.0:
+            x = np.zeros_like(b)
+            its = 0
+        elif self.method == "splu":
+            x = spla.splu(sp.csc_matrix(K)).solve(b)
+            its = 1
+        else:
+            x, its = self._krylov(K, b, x0, bnorm)
+        self.stats["solve_s"] += time.perf_counter() - t1
+        self.stats["solves"] += 1
+        self.stats["iterations"] += its
+        self.s = x.reshape(-1, 3)
+        return self.s.copy()
+
+    def _precond(self, K: sp.bsr_matrix):
+        n3 = K.shape[0]
+        if self.preconditioner == "none":
+            return None
+        if self.preconditioner == "ilu":
+            ilu = spla.spilu(sp.csc_matrix(K), drop_tol=1e-4, fill_factor=5)
+            return spla.LinearOperator((n3, n3), ilu.solve)
+        pos = self.model.op.diag_positions
+        binv = inv3(np.ascontiguousarray(K.data[pos].transpose(1, 2, 0)))
+
+        def apply(v):
+            return matvec3(binv, v.reshape(-1, 3).T).T.reshape(-1)
+
+        return spla.LinearOperator((n3, n3), apply)
+
+    def _krylov(self, K, b, x0, bnorm):
+        M = self._precond(K)
+        count = [0]
+
+        def cb(_):
+            count[0] += 1
+
+        # stop on the true residual relative to ‖b‖ (atol makes it independent of x0)
+        atol = self.rtol * bnorm
+        if self.method == "bicgstab":
+            x, info = spla.bicgstab(
+                K, b, x0=x0, rtol=0.0, atol=atol, maxiter=self.maxiter, M=M, callback=cb
+            )
+        else:
+            x, info = spla.gmres(
+                K,
+                b,
+                x0=x0,
+                rtol=0.0,
+                atol=atol,
+                restart=50,
+                maxiter=self.maxiter,
+                M=M,
+                callback=cb,
+                callback_type="pr_norm",
+            )
+        if info != 0:
+            res = float(np.linalg.norm(b - K @ x)) / bnorm
+            raise RuntimeError(
+                f"transport {self.method} solve did not converge (info={info}, relative residual "
+                f"{res:.2e} > rtol {self.rtol:.1e}); try method='splu' or a larger maxiter"
+            )
+        return x, count[0]

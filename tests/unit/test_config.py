@@ -173,6 +173,11 @@ def test_demag_and_state_estimate_follow_the_documented_counts() -> None:
     assert parts["state"] == 24 * n * 7
     assert parts["integrator"] == 24 * n * 10
     assert "transport" not in parts
+    # with the base's diffusion model: U = 3 N z_refine unknowns, 21 entries per row
+    u = 3 * n * 2
+    csr = 21 * u * 12 + (u + 1) * 4
+    expected = csr + max(21 * u * 16, 3 * u * 8) + 29 * u * 8
+    assert memory.memory_breakdown(config_from_dict(base()))["transport"] == expected
     assert memory.estimate_memory(cfg) == sum(parts.values())
     # a thin film is not padded along z
     d["mesh"]["size"][2] = d["mesh"]["cell"][2] = 12e-9
@@ -331,3 +336,41 @@ def test_loading_never_unpickles_or_evaluates(tmp_path: Path, monkeypatch) -> No
         load_config(path)
     result = CliRunner().invoke(main, ["validate", str(tmp_path / "c.toml")])
     assert result.exit_code == 0, result.output
+
+
+_PEAK_SCRIPT = """
+import resource
+from spintorque.io.config import config_from_dict
+from spintorque.io.memory import estimate_memory
+from spintorque.simulation import build
+from spintorque.dynamics.integrators import make_integrator
+c = 4e-9
+cfg = config_from_dict({
+    "mesh": {"cell": [c, c, c], "size": [128 * c, 64 * c, 16 * c]},
+    "layer": [{"name": "f", "thickness": 16 * c, "material": "py",
+               "initial": {"random": {"seed": 1}}}],
+    "material": {"py": {"Ms": 8e5, "A": 1.3e-11, "alpha": 0.5}},
+    "field": {"B": [0.01, 0, 0]},
+    "run": {"duration": 1e-12, "output_every": 1e-12, "integrator": "gspm"}})
+sim = build(cfg)
+integ = make_integrator("gspm", sim.llg, dt=1e-13)
+t, m = 0.0, sim.m0
+for _ in range(3):
+    t, m = integ.step(t, m)
+print(estimate_memory(cfg), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def test_memory_estimate_against_measured_peak() -> None:
+    """Build a 128x64x16 demag + gspm run in a fresh process and compare with its peak RSS.
+
+    The estimate must not be below the measured peak (else the guard lets through runs that do
+    not fit) and at most 1.5 times it (else it refuses runs that would fit); measured 1.32.
+    """
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT], capture_output=True, text=True,
+                          timeout=300, check=True)
+    estimate, peak = (int(v) for v in proc.stdout.split())
+    assert peak <= estimate <= 1.5 * peak, (estimate, peak)

@@ -122,3 +122,13 @@ def test_spacer_cells_stay_zero_callback_and_bad_input():
         minimize(llg, m, tol=-1.0)
     with pytest.raises(ValueError, match="shape"):
         minimize(llg, m[:1])
+
+
+def test_exact_equilibrium_and_nonmagnetic_sample_return_at_once():
+    for mat in (Material("py", Ms=MS, A=1.3e-11), Material("cu")):
+        sample = Sample.uniform(Grid((3, 1, 1), (1e-9,) * 3), mat)
+        m = np.zeros(sample.grid.vshape)
+        m[..., 0] = 1.0 if mat.magnetic else 0.0
+        result = minimize(LLG(sample, EffectiveField([Exchange(sample)], sample.grid.vshape)), m)
+        assert result.converged and result.iterations == 0 and result.max_torque == 0.0
+        assert np.array_equal(result.m, m)

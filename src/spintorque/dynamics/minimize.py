@@ -93,7 +93,7 @@ def minimize(
     history = [e]
     tau = 0.01 / torque if torque > 0 else 0.0  # first step: at most 0.01 rad
     it, message = 0, "max_iter reached"
-    while torque >= tol:
+    while torque >= tol and torque > 0:  # torque 0: exact equilibrium (or nothing magnetic)
         if it >= max_iter:
             break
         tau = min(tau, 1.0 / torque)  # never turn a cell by much more than a radian at once
@@ -128,7 +128,7 @@ def minimize(
         if callback is not None and callback(it, m, e, torque):
             message = "stopped by callback"
             break
-    converged = torque < tol
+    converged = torque < tol or torque == 0
     if converged:
         message = "converged"
     if not math.isfinite(torque):

@@ -132,14 +132,21 @@ _CONFIG = click.Path(dir_okay=False, path_type=Path)
     "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
     help="Output folder (table.tsv, snapshots, checkpoints); an unfinished run there resumes.",
 )
-def run(config: Path, out_dir: Path) -> None:
-    """Relax and run the simulation described by CONFIG (a TOML file)."""
+@click.option("--restart", is_flag=True, help="Discard the run that the output folder holds.")
+def run(config: Path, out_dir: Path, restart: bool) -> None:
+    """Relax and run the simulation described by CONFIG (a TOML file).
+
+    Running again on the folder of an unfinished run resumes it; a finished run is not redone.
+    """
     from .io.config import load_config
 
     cfg = load_config(config)
     from .simulation import run_config  # imported here: validate and --help stay fast
 
-    run_config(cfg, out_dir)
+    if restart:
+        run_config(cfg, out_dir, restart=True)
+    else:
+        run_config(cfg, out_dir)
 
 
 @main.command()

@@ -374,3 +374,25 @@ def test_memory_estimate_against_measured_peak() -> None:
                           timeout=300, check=True)
     estimate, peak = (int(v) for v in proc.stdout.split())
     assert peak <= estimate <= 1.5 * peak, (estimate, peak)
+
+
+def test_cli_restart_flag_and_run_failures(tmp_path: Path, monkeypatch) -> None:
+    import spintorque.simulation as simulation
+
+    seen = {}
+
+    def fake(cfg, out, restart=False):
+        seen["restart"] = restart
+        raise simulation.SimulationError("NaN in m at t = 1e-10 s")
+
+    monkeypatch.setattr(simulation, "run_config", fake)
+    path = write(tmp_path, BASE_TOML)
+    result = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "o"), "--restart"])
+    assert seen["restart"] is True
+    assert result.exit_code == 1 and "run stopped: NaN in m" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_cli_debug_shows_the_traceback_of_user_errors(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--debug", "validate", str(tmp_path / "missing.toml")])
+    assert result.exit_code == 2 and "Traceback" in result.stderr

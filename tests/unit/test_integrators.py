@@ -184,6 +184,8 @@ def test_nan_in_initial_state_and_bad_options():
         make_integrator("gspm", llg, rtol=1e-6)
     with pytest.raises(ValueError, match="shape"):
         make_integrator("rk4", llg).step(0.0, m[:2])
+    with pytest.raises(ValueError, match="'gspm' cannot be loaded into 'rk45'"):
+        make_integrator("rk45", llg).load_state_dict(make_integrator("gspm", llg).state_dict())
 
 
 # -- GSPM ----------------------------------------------------------------------------------

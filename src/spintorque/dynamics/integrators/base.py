@@ -101,3 +101,11 @@ def check_positive(name: str, value: float, allow_none: bool = False) -> float |
 def finite(a: np.ndarray) -> bool:
     """True if every entry of ``a`` is finite (one reduction, no boolean temporary)."""
     return math.isfinite(float(np.sum(a)))
+
+
+def check_state_name(name: str, d: dict) -> None:
+    """ValueError if a checkpointed state belongs to another integrator."""
+    if d.get("name", name) != name:
+        raise ValueError(
+            f"integrator state: name = {d.get('name')!r} cannot be loaded into {name!r}"
+        )

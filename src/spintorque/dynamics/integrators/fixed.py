@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..llg import LLG
-from .base import IntegrationError, Normalizer, check_m, check_positive, finite
+from .base import IntegrationError, Normalizer, check_m, check_positive, check_state_name, finite
 
 
 class _FixedStep:
@@ -64,6 +64,7 @@ class _FixedStep:
         return {"name": self.name, "dt": float(self.dt), **stats}
 
     def load_state_dict(self, d: dict) -> None:
+        check_state_name(self.name, d)
         self.dt = float(d["dt"])
         for k in self.stats:
             self.stats[k] = int(d.get(k, 0))

@@ -37,7 +37,7 @@ from ...constants import MU0
 from ...fields.base import EffectiveField
 from ...fields.exchange import Exchange
 from ..llg import LLG
-from .base import IntegrationError, Normalizer, check_m, check_positive, finite
+from .base import IntegrationError, Normalizer, check_m, check_positive, check_state_name, finite
 
 
 def _uniform(values: np.ndarray, what: str, layer: str) -> float:
@@ -218,6 +218,7 @@ class GSPM:
         return {"name": self.name, "dt": float(self.dt), **stats}
 
     def load_state_dict(self, d: dict) -> None:
+        check_state_name(self.name, d)
         if float(d["dt"]) != self.dt:
             raise ValueError(
                 f"gspm: checkpoint dt = {d['dt']!r} s differs from this integrator's dt = "

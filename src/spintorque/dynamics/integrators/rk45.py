@@ -29,6 +29,7 @@ from .base import (
     Normalizer,
     check_m,
     check_positive,
+    check_state_name,
     error_norm,
     finite,
     lincomb,
@@ -207,6 +208,7 @@ class RK45:
         }
 
     def load_state_dict(self, d: dict) -> None:
+        check_state_name(self.name, d)
         self.dt = float(d["dt"])
         self._err_prev = float(d["err_prev"])
         self._rejected_last = bool(d["rejected_last"])

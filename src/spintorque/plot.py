@@ -148,7 +148,7 @@ def plot_switching_diagram(
     ax.set_yticks(range(len(states)))
     ax.set_yticklabels(states)
     ax.set_xlabel("current density j (10¹⁰ A/m², FM1 → FM2)")
-    ax.set_ylabel("final state")
+    ax.set_ylabel("final state (classifier label, no unit)")
     ax.grid(axis="x", color="0.9")
     ax.legend(fontsize=8)
     if title:

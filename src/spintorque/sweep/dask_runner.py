@@ -125,34 +125,50 @@ class SweepRunner:
         allowed_failures: int = 3,
         silence_logs: int = logging.ERROR,
     ) -> None:
-        import dask
-        from distributed import Client, LocalCluster
-
         if workers is not None and (not isinstance(workers, int) or workers < 1):
             raise ValueError(f"workers = {workers!r} must be a positive integer")
         if retries < 0:
             raise ValueError(f"retries = {retries!r} must be >= 0")
         self.retries = retries
-        self._config = dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures})
-        self._config.__enter__()
+        self.scheduler, self.workers = scheduler, workers
+        self.allowed_failures, self.silence_logs = allowed_failures, silence_logs
         self.cluster = None
-        if scheduler:
-            self.client = Client(scheduler)
-        else:
-            self.cluster = LocalCluster(
-                n_workers=workers or os.cpu_count() or 1,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=silence_logs,
-            )
-            self.client = Client(self.cluster)
+        self._client = None
+        self._config = None
+
+    @property
+    def client(self):
+        """The Dask client, started on first use (a sweep with nothing to do starts nothing)."""
+        if self._client is None:
+            import dask
+            from distributed import Client, LocalCluster
+
+            self._config = dask.config.set(
+                {"distributed.scheduler.allowed-failures": self.allowed_failures})
+            self._config.__enter__()
+            if self.scheduler:
+                self._client = Client(self.scheduler)
+            else:
+                self.cluster = LocalCluster(
+                    n_workers=self.workers or os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    # the scheduler's HTTP endpoint (health, metrics) on a free port, not 8787
+                    scheduler_kwargs={"dashboard_address": ":0"},
+                    silence_logs=self.silence_logs,
+                )
+                self._client = Client(self.cluster)
+        return self._client
 
     def close(self) -> None:
-        self.client.close()
+        if self._client is not None:
+            self._client.close()
         if self.cluster is not None:
             self.cluster.close()
-        self._config.__exit__(None, None, None)
+        if self._config is not None:
+            self._config.__exit__(None, None, None)
+        self._client = self.cluster = self._config = None
 
     def __enter__(self) -> SweepRunner:
         return self
@@ -188,8 +204,10 @@ class SweepRunner:
         if wanted is not None:
             todo = [r for r in todo if r.key in wanted]
         skipped = (len(wanted) if wanted is not None else len(store.rows())) - len(todo)
+        if not todo:
+            return SweepSummary(store.counts()["done"], skipped, 0, 0, time.perf_counter() - t0)
         bar = None
-        if progress and todo:
+        if progress:
             bar = Progress(len(todo), None if progress is True else progress)
         futures, keys = [], {}
         tag = uuid.uuid4().hex[:8]  # Dask keys must be unique per submission

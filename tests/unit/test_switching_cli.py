@@ -1,0 +1,60 @@
+"""The switching command end to end (Dask rounds, bisection, store, table, resume) with a
+stand-in run whose final state follows the talk's table, and table/plot from the store."""
+
+from __future__ import annotations
+
+import csv
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from spintorque.experiments import commands
+from spintorque.experiments.search import TALK_TABLE
+from spintorque.sweep.store import Store
+
+
+@pytest.fixture()
+def cli(monkeypatch):
+    monkeypatch.setattr(commands, "SWITCHING_TASK", "spintorque.sweep.tasks:talk_response")
+    monkeypatch.setattr(commands, "RELAX_TASK", "spintorque.sweep.tasks:talk_relax")
+    group = click.Group()
+    commands.register(group)
+    return group
+
+
+def test_switching_reproduces_the_talks_windows_and_resumes(cli, tmp_path):
+    out = tmp_path / "sw"
+    args = ["switching", "--preset", "smoke", "--out", str(out), "--workers", "1",
+            "--currents", "6,10,14"]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "| diffusion | ≤ 7.4: S1 | 7.5 – 9.9: S1→S2 | 10.0: S1→S3 | ≥ 10.1: S1→S2 |" in \
+        result.output
+    rows = list(csv.DictReader((out / "table.csv").open(encoding="utf-8")))
+    for model, talk in TALK_TABLE.items():
+        ours = [(r["j_min_1e10"], r["j_max_1e10"], r["state"]) for r in rows
+                if r["source"] == "spintorque" and r["model"] == model]
+        want = [("" if lo is None else str(lo), "" if hi is None else str(hi), s)
+                for lo, hi, s in talk]
+        assert ours == want, (model, ours)
+    assert (out / "switching.png").is_file()
+    with Store(out / "store.sqlite") as st:
+        done = st.counts()["done"]
+        assert st.counts()["failed"] == 0 and done < 2 * 3 + 2 * 4 * 4  # bisection, not a scan
+    again = CliRunner().invoke(cli, args, catch_exceptions=False)  # resume: nothing recomputed
+    assert again.exit_code == 0
+    with Store(out / "store.sqlite") as st:
+        assert st.counts()["done"] == done
+        assert all(r.attempts == 1 for r in st.rows())
+    table = CliRunner().invoke(cli, ["table", str(out / "store.sqlite")])
+    assert table.exit_code == 0 and "| moment | ≤ 9.0: S1 |" in table.output
+    plot = CliRunner().invoke(cli, ["plot", str(out / "store.sqlite")])
+    assert plot.exit_code == 0, plot.output
+
+
+def test_bad_cli_input(cli, tmp_path):
+    r = CliRunner().invoke(cli, ["switching", "--out", str(tmp_path), "--models", "drift"])
+    assert r.exit_code == 2 and "--models" in r.output
+    r = CliRunner().invoke(cli, ["table", str(tmp_path / "missing.sqlite")])
+    assert r.exit_code == 2 and "does not exist" in r.output

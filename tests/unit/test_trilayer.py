@@ -1,0 +1,87 @@
+"""The trilayer experiment object: its config validates, bad input is refused, and one very coarse
+switching run goes through the real driver (relax, current, classify, TMR, figures)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from spintorque.experiments.runner import relax_state, run_switching_point, settled
+from spintorque.experiments.trilayer import MATERIAL_SETS, TrilayerExperiment, preset
+from spintorque.io.config import config_from_dict
+
+
+@pytest.mark.parametrize("materials", sorted(MATERIAL_SETS))
+@pytest.mark.parametrize("name", ["quick", "full", "smoke"])
+def test_presets_give_valid_configs(name, materials):
+    exp = preset(name, materials=materials, model="moment")
+    cfg = config_from_dict(exp.to_config(9.7e10), check_memory=False)
+    assert cfg.grid_shape == exp.shape
+    assert [layer.name for layer in cfg.layer] == ["FM1", "spacer", "FM2"]
+    assert cfg.transport.model == "moment" and cfg.transport.current_density == 9.7e10
+    assert cfg.mesh.size[2] == pytest.approx(280e-9, rel=1e-12)  # 200 + 20 + 60 nm
+
+
+def test_full_preset_is_the_talks_device():
+    exp = preset("full")
+    assert exp.shape == (32, 16, 70)  # 128 x 64 x 280 nm at 4 nm
+    fm = MATERIAL_SETS["magnumfe"]["fm"]
+    assert (fm["Ms"], fm["A"], fm["Ku"], fm["lambda_J"]) == (8.0e5, 1.3e-11, 500.0, 4e-9)
+
+
+def test_round_trip_and_digests():
+    exp = preset("quick", t_fm1=100e-9)
+    again = TrilayerExperiment.from_dict(json.loads(json.dumps(exp.to_dict())))
+    assert again == exp and again.digest() == exp.digest()
+    other = exp.with_(model="moment")
+    assert other.digest() != exp.digest()
+    assert other.digest(relax_only=True) == exp.digest(relax_only=True)  # same relaxed state
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [({"t_spacer": 22e-9}, "t_spacer"), ({"model": "drift"}, "model"),
+     ({"length": -1.0}, "length"), ({"materials": "iron"}, "materials"),
+     ({"P_L": 1.0}, "P_L"), ({"cell": (4e-9, 4e-9)}, "cell"), ({"seed": -1}, "seed")],
+)
+def test_bad_input_names_the_field(changes, field):
+    with pytest.raises(ValueError, match=field):
+        TrilayerExperiment(**changes)
+    with pytest.raises(ValueError, match="current_density"):
+        TrilayerExperiment().to_config(float("nan"))
+
+
+def test_settle_criterion():
+    t = np.arange(0, 11) * 0.1e-9
+    a = np.zeros((11, 3))
+    a[:, 0] = np.where(t < 0.55e-9, 1 - t / 1e-9, 0.45)  # moves, then frozen from 0.6 ns
+    assert settled(t, a, window=0.4e-9, tol=1e-3)
+    assert not settled(t, a, window=0.6e-9, tol=1e-3)  # the window reaches back into the motion
+    assert not settled(t[:3], a[:3], window=0.4e-9, tol=1.0)  # not enough history
+
+
+def test_smoke_switching_point(tmp_path):
+    """16 nm cells, 0.05 ns: the whole path through the real driver and transport."""
+    exp = preset("smoke", duration=0.05e-9, output_every=0.01e-9)
+    m0, info = relax_state(exp, tmp_path / "relaxed.npy")
+    assert info["converged"] and (tmp_path / "relaxed.npy").is_file()
+    res = run_switching_point(exp, 12e10, out_dir=tmp_path / "run", relaxed=tmp_path /
+                              "relaxed.npy")
+    json.dumps(res, allow_nan=False)  # goes into the store as strict JSON
+    assert res["t_end"] == pytest.approx(0.05e-9, rel=1e-9)
+    assert res["state"].startswith("FM2 ") and res["label"].startswith("FM1 ")
+    assert set(res["averages"]) == {"FM1", "FM2"}
+    assert 0 <= res["tmr"]["tmr"] <= res["tmr"]["tmr_max"]
+    for key in ("table", "final", "mt", "layers"):
+        assert (tmp_path / "run").joinpath(res["files"][key]).is_file()
+    rows = (tmp_path / "run" / "table.tsv").read_text().splitlines()
+    assert len(rows) == 1 + 6  # header + t = 0, 0.01, ..., 0.05 ns
+    # j = 0: both transport models must leave the relaxed state exactly where the other does
+    finals = []
+    for model in ("diffusion", "moment"):
+        r = run_switching_point(exp.with_(model=model, duration=0.02e-9), 0.0,
+                                out_dir=tmp_path / model, relaxed=m0, figures=False)
+        finals.append(np.load(r["files"]["final"]))
+    np.testing.assert_allclose(finals[0], finals[1], rtol=0, atol=1e-12)

@@ -24,7 +24,7 @@ def test_schrodinger_to_liouville_rate(out):
     assert (out / "schrodinger-liouville.png").stat().st_size > 0
     head, rows = _table(path)
     eps = [r[0] for r in rows]
-    en, es = [r[head.index("max|n-n0|")] for r in rows], [r[head.index("max|s-s0|")] for r in rows]
+    en, es = [r[head.index("err n")] for r in rows], [r[head.index("err s")] for r in rows]
     assert max(r[head.index("norm drift")] for r in rows) < 1e-12  # unitary splitting
     # eps = 0.01 .. 0.0025: measured 1.45 (density) and 1.12 (spin density), tending to O(eps)
     # from above (an O(eps²) part still shows at the larger eps); the margins bracket that.
@@ -63,7 +63,7 @@ def test_ap_study(out):
     assert all(np.isfinite(r[1]) and r[1] < 2.0 for r in rows)  # data max is 1.5: no blow-up
     assert all(np.isfinite(r[4]) and r[4] < 1.0 for r in rows)
     small = [i for i, e in enumerate(eps) if e <= 1e-2]
-    dk = [rows[i][head.index("kin |AP - limit|")] for i in small]
-    dm = [rows[i][head.index("mom |AP - limit|")] for i in small]
+    dk = [rows[i][head.index("kin AP-limit")] for i in small]
+    dm = [rows[i][head.index("mom AP-limit")] for i in small]
     assert abs(rate([eps[i] for i in small], dk) - 1) < 0.1  # kinetic: O(eps) (measured 0.99)
     assert abs(rate([eps[i] for i in small], dm) - 2) < 0.1  # moment: O(eps²) (measured 2.00)

@@ -5,8 +5,9 @@ initial magnetization, field terms, torques, LLG). ``run_config(cfg, out_dir)`` 
 enabled) and integrates for ``cfg.run.duration`` seconds, writing into ``out_dir``:
 
 - ``table.tsv``: one row per output time (:mod:`spintorque.io.table`), the first at t = 0;
-- ``m_NNNNNN.ovf``: OVF 2.0 snapshots of Ms·m [A/m] every ``run.snapshot_every`` seconds (if set),
-  ``relaxed.ovf`` after relaxation and ``final.ovf`` at the end;
+- ``m_NNNNNN.ovf``: OVF 2.0 snapshots of Ms·m [A/m], numbered from 0 at t = 0, every
+  ``run.snapshot_every`` seconds (if set); ``relaxed.ovf`` after relaxation and ``final.ovf``
+  at the end;
 - ``checkpoint.npz``: written every ``run.checkpoint_every`` seconds of wall time and at the end;
 - ``DONE``: JSON marker of a finished run (final time, config hash); ``FAILED`` after a numerical
   fault (the message; the last good checkpoint is kept).
@@ -649,6 +650,8 @@ def _run_locked(cfg: Any, out: Path, restart: bool, progress: Callable[[str], No
                         extra={"relax": relax_info})
     stops = output_stops(float(run.duration), float(run.output_every),
                          _get(run, "snapshot_every"))
+    # snapshots are numbered 0, 1, 2, ... in time order (m_000000.ovf is t = 0)
+    snap_number = {i: k for k, i in enumerate(i for i, st in enumerate(stops) if st[2])}
     integ = sim.make_integrator() if len(stops) > 1 else None
     if resumed and integ is not None and ck.integrator:
         integ.load_state_dict(ck.integrator)
@@ -706,7 +709,7 @@ def _run_locked(cfg: Any, out: Path, restart: bool, progress: Callable[[str], No
                                f"{type(exc).__name__}: {exc}", exc) from exc
                 table.append(row)
             if write_snap:
-                sim.snapshot(out / f"m_{index:06d}.ovf", t, m)
+                sim.snapshot(out / f"m_{snap_number[index]:06d}.ovf", t, m)
             now = _time.monotonic()
             if now - last_ck >= every and index + 1 < len(stops):
                 good = checkpoint(index + 1)

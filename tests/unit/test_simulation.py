@@ -126,7 +126,7 @@ def test_snapshots_and_final_state(tmp_path):
     cfg = film(run={"duration": 4e-12, "output_every": 1e-12, "snapshot_every": 2e-12})
     result = run_config(cfg, tmp_path, progress=None)
     names = sorted(p.name for p in tmp_path.glob("m_*.ovf"))
-    assert len(names) == 3  # t = 0, 2, 4 ps
+    assert names == ["m_000000.ovf", "m_000001.ovf", "m_000002.ovf"]  # t = 0, 2, 4 ps
     final = read_ovf(tmp_path / "final.ovf")
     assert final.units == ["A/m"] * 3
     assert np.array_equal(final.values, result.m * 8e5)

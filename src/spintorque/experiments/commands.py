@@ -51,10 +51,15 @@ def _models(text: str) -> list[str]:
     return models
 
 
-def _experiment(name: str, materials: str, t_fm1_nm: float | None, **extra) -> TrilayerExperiment:
+def _experiment(name: str, materials: str, t_fm1_nm: float | None,
+                duration_ns: float | None = None, **extra) -> TrilayerExperiment:
     overrides = {"materials": materials, **extra}
     if t_fm1_nm is not None:
         overrides["t_fm1"] = t_fm1_nm * 1e-9
+    if duration_ns is not None:
+        overrides["duration"] = duration_ns * 1e-9
+        overrides["min_duration"] = min(PRESETS[name].get("min_duration", 0.5e-9),
+                                        duration_ns * 1e-9)
     try:
         return preset(name, **overrides)
     except ValueError as exc:
@@ -144,8 +149,9 @@ def write_outputs(store, out: Path, resolution: float) -> str:
 @click.option("--materials", type=click.Choice(sorted(MATERIAL_SETS)), default="magnumfe",
               show_default=True)
 @click.option("--t-fm1", "t_fm1", type=float, default=None, help="FM1 thickness in nm.")
+@click.option("--duration", type=float, default=None, help="Time limit per run in ns.")
 def switching(preset_name, out_dir, scheduler, workers, models, currents, resolution, materials,
-              t_fm1):
+              t_fm1, duration):
     """Critical currents of the FM1/spacer/FM2 pillar for both transport models (talk's table)."""
     from ..sweep.store import Store
 
@@ -154,7 +160,7 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
     res = resolution * UNIT
     coarse = _floats(currents, "--currents") if currents else COARSE[preset_name]
     coarse = [round(c / resolution) * res for c in coarse]
-    base = _experiment(preset_name, materials, t_fm1)
+    base = _experiment(preset_name, materials, t_fm1, duration)
     out_dir.mkdir(parents=True, exist_ok=True)
     searches = {m: Bisection(coarse, res) for m in _models(models)}
     exps = {m: base.with_(model=m) for m in searches}
@@ -210,6 +216,7 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
 @click.option("--materials", type=click.Choice(sorted(MATERIAL_SETS)), default="magnumfe",
               show_default=True)
 @click.option("--t-fm1", "t_fm1", type=float, default=None, help="FM1 thickness in nm.")
+@click.option("--duration", type=float, default=None, help="Time limit per run in ns.")
 @click.option("--animate", is_flag=True, help="Also write an FM2 animation (GIF) per run.")
 @click.option("--task", default=None,
               help="Generic sweep: 'package.module:function' run on each params of --tasks.")
@@ -217,8 +224,8 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
               default=None, help="JSON object {key: params} for --task.")
 @click.option("--scheduler", default=None, help="Address of an existing Dask scheduler.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None)
-def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, animate, task,
-          tasks_file, scheduler, workers):
+def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, duration, animate,
+          task, tasks_file, scheduler, workers):
     """Final states over a list of currents (no bisection), or any task over a JSON task list."""
     from ..sweep.store import Store
 
@@ -246,7 +253,7 @@ def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, an
         values = _floats(currents, "--currents")
     else:
         values = COARSE[preset_name]
-    base = _experiment(preset_name, materials, t_fm1)
+    base = _experiment(preset_name, materials, t_fm1, duration)
     with Store(out_dir / "store.sqlite") as store, _runner(scheduler, workers) as runner:
         store.acquire()
         store.set_meta("experiment", base.to_dict())

@@ -203,7 +203,7 @@ class FVOperator:
         pos = np.empty_like(order)
         pos[order] = np.arange(order.size)
         self.diag_positions = pos[:n]
-        self._pos_off = pos[n:]
+        self.offdiag_positions = pos[n:]  # (L,R) blocks of all faces, then (R,L)
         self.nblocks = order.size
 
     # -- assembly ---------------------------------------------------------------------------
@@ -256,8 +256,8 @@ class FVOperator:
         data = np.empty((self.nblocks, 9))
         data[self.diag_positions] = diag
         off = -Hf
-        data[self._pos_off[: self.nfaces]] = off
-        data[self._pos_off[self.nfaces :]] = off
+        data[self.offdiag_positions[: self.nfaces]] = off
+        data[self.offdiag_positions[self.nfaces :]] = off
         K = sp.bsr_matrix(
             (data.reshape(-1, 3, 3), self._indices, self._indptr), shape=(3 * n, 3 * n), copy=False
         )

@@ -1,0 +1,206 @@
+"""Transport models against analytic solutions: transverse decay (§5.2, §5.3), 0D precession
+(§5.4), the Zhang-Li local limit (§5.6, §9.4), and the coupling field term."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from spintorque import Grid, Material, Sample
+from spintorque.constants import E_CHARGE, GAMMA0, HBAR, MU0, MU_B
+from spintorque.fields.base import FieldTerm
+from spintorque.transport.coupling import SpinAccumulationField
+from spintorque.transport.diffusion import DiffusionModel
+from spintorque.transport.moment import MomentModel
+from spintorque.transport.solver import TransportSolver
+
+FM = Material(
+    "fm", Ms=8e5, D0=1e-3, beta=0.9, beta_prime=0.8, lambda_sf=10e-9, lambda_J=4e-9, c_sd=3.125e-3
+)
+NM = Material("nm", D0=5e-3, lambda_sf=10e-9)
+J = 1e11
+
+
+def analytic_k(a: float) -> complex:
+    """Complex transverse wave number [1/m], k² = (1 − i a)(1/λ_sf² − i/λ_J²) (§5.2, §5.3)."""
+    k = np.sqrt((1 - 1j * a) * (1 / FM.lambda_sf**2 - 1j / FM.lambda_J**2))
+    return complex(k if k.real > 0 else -k)
+
+
+def fitted_k(z: np.ndarray, s: np.ndarray) -> complex:
+    """Least-squares fit of s⊥ = s_x + i s_y ∝ exp(−k z) (m = e_z)."""
+    sp = s[:, 0] + 1j * s[:, 1]
+    A = np.vstack([np.ones_like(z), z]).T
+    kr = -np.linalg.lstsq(A, np.log(np.abs(sp)), rcond=None)[0][1]
+    ki = -np.linalg.lstsq(A, np.unwrap(np.angle(sp)), rcond=None)[0][1]
+    return complex(kr, ki)
+
+
+def trilayer_column(h: float, model_cls, **kw):
+    """FM1 (m = +x) / NM / FM2 (m = +z) along z with current: s⊥ in FM2 is pure decay."""
+    sample = Sample.stack(
+        (1, 1), (h, h, h), [("FM1", 40e-9, FM), ("NM", 10e-9, NM), ("FM2", 80e-9, FM)]
+    )
+    m = np.zeros(sample.grid.vshape)
+    m[sample.mask("FM1")] = [1.0, 0.0, 0.0]
+    m[sample.mask("FM2")] = [0.0, 0.0, 1.0]
+    model = model_cls(sample, J, **kw)
+    s = TransportSolver(model, method="splu").solve(m)
+    return sample, s
+
+
+def test_analytic_lengths_are_the_published_ones():
+    # §5.2/§5.3 numbers (5.22/38.5 nm and 7.35/23.6 nm, quoted to 3 digits)
+    for a, decay, period in ((0.0, 5.22e-9, 38.5e-9), (1.0, 7.35e-9, 23.6e-9)):
+        k = analytic_k(a)
+        assert 1 / k.real == pytest.approx(decay, rel=2e-3)
+        assert 2 * math.pi / abs(k.imag) == pytest.approx(period, rel=2e-3)
+
+
+@pytest.mark.parametrize(
+    "model_cls, kw, a",
+    [(DiffusionModel, {}, 0.0), (MomentModel, {"a": 1.0}, 1.0), (MomentModel, {"a": 0.5}, 0.5)],
+)
+def test_transverse_decay_length_and_period_within_1_percent(model_cls, kw, a):
+    # 1 % (issue 3); h = 0.5 nm gives (k h)^2/24 ~ 1e-4 discretization error, the fit window
+    # 5-30 nm into FM2 avoids the interface kink and the far boundary (e^{-2 Re k·50 nm} ~ 1e-8)
+    h = 0.5e-9
+    sample, s = trilayer_column(h, model_cls, **kw)
+    k0, _ = sample.z_range("FM2")
+    sel = slice(k0 + 10, k0 + 60)
+    z = sample.grid.centers(2)[sel]
+    k = fitted_k(z, s[sel])
+    ka = analytic_k(a)
+    assert 1 / k.real == pytest.approx(1 / ka.real, rel=1e-2)
+    assert abs(k.imag) == pytest.approx(abs(ka.imag), rel=1e-2)
+
+
+@pytest.mark.parametrize("model_name", ["diffusion", "moment"])
+def test_uniform_relaxation_and_precession_0d(model_name):
+    # §5.4 with implicit Euler: first order in dt, measured; 1 % at the finest step
+    mat = Material("fm", Ms=8e5, D0=1e-3, beta=0.9, beta_prime=0.8, lambda_sf=10e-9, lambda_J=4e-9)
+    sample = Sample.uniform(Grid((1, 1, 1), (2e-9,) * 3), mat)
+    mdir = np.array([0.0, 0.6, 0.8])
+    m = np.broadcast_to(mdir, sample.grid.vshape).copy()
+    model = (DiffusionModel if model_name == "diffusion" else MomentModel)(sample, 0.0)
+    solver = TransportSolver(model, method="splu")
+    tau, omega = mat.lambda_sf**2 / (2 * mat.D0), mat.omega_J
+    s0 = np.array([1.0, 2.0, -0.5])
+    t_end = 2 * math.pi / omega  # one precession period (~ 0.16 tau_sf)
+    par = (s0 @ mdir) * mdir
+    perp = s0 - par
+    exact = math.exp(-t_end / tau) * (
+        par + math.cos(omega * t_end) * perp + math.sin(omega * t_end) * np.cross(mdir, perp)
+    )
+    errors = []
+    for nsteps in (200, 400, 800):
+        s = s0[None, :]
+        for _ in range(nsteps):
+            s = solver.step(m, s, t_end / nsteps)
+        errors.append(np.linalg.norm(s[0] - exact) / np.linalg.norm(s0))
+    orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+    assert np.all(np.abs(orders - 1.0) < 0.1), orders
+    assert errors[-1] < 1e-2
+
+
+def zhang_li_case(axis: int, model_sign: float):
+    """Helix with period 640 nm along ``axis`` in a uniform FM, current along the same axis."""
+    jsd = 2 * HBAR * 1e-3 / (4e-9) ** 2  # J_sd giving lambda_J = 4 nm; c from the same J_sd
+    mat = Material("fm", Ms=8e5, D0=1e-3, beta=0.9, beta_prime=0.8, lambda_sf=10e-9, J_sd=jsd)
+    h, period = 2e-9, 640e-9
+    n = [1, 1, 1]
+    n[axis] = int(round(2 * period / h))
+    grid = Grid(tuple(n), (h, h, h))
+    x = grid.centers(axis)
+    k = 2 * math.pi / period
+    e1, e2 = [(1, 2), (2, 0), (0, 1)][axis]  # helix plane transverse to the axis
+    mline = np.zeros((x.size, 3))
+    mline[:, e1], mline[:, e2] = np.cos(k * x), np.sin(k * x)
+    dm = np.zeros_like(mline)
+    dm[:, e1], dm[:, e2] = -k * np.sin(k * x), k * np.cos(k * x)
+    m = mline.reshape(grid.vshape)
+    jvec = np.zeros(3)
+    jvec[axis] = J
+    term = SpinAccumulationField(
+        Sample.uniform(grid, mat), "diffusion", jvec, sign_e=model_sign, method="splu"
+    )
+    h_field = term.field(m).reshape(-1, 3)
+    torque = -GAMMA0 * np.cross(mline, h_field)  # Gilbert-form term −γ m × (c s)
+    xi = (mat.effective_lambda_J / mat.lambda_sf) ** 2
+    u = mat.beta * MU_B * J / (E_CHARGE * mat.Ms)
+    zl = u / (1 + xi**2) * (dm - xi * np.cross(mline, dm))  # mumax3 Zhang-Li, Gilbert form
+    mid = slice(x.size // 4, 3 * x.size // 4)  # away from the Neumann ends
+    return torque[mid], zl[mid], np.abs(zl).max()
+
+
+@pytest.mark.parametrize("axis", [0, 2])
+def test_zhang_li_limit_of_the_diffusion_model(axis):
+    # 2 % (issue 3): the local limit neglects O((k·5 nm)^2) ~ 2e-3 gradient corrections
+    torque, zl, scale = zhang_li_case(axis, -1.0)
+    assert np.abs(torque - zl).max() < 2e-2 * scale
+    # the sign is physics: electrons (sign_e = -1) drag the pattern along their flow (SP5: j
+    # along +x gives u along -x); the e > 0 form gives the opposite torque
+    torque_pos, _, _ = zhang_li_case(axis, +1.0)
+    assert np.abs(torque_pos + zl).max() < 2e-2 * scale
+
+
+def trilayer_3d(model: str, z_refine: int, **kw):
+    """The two-model comparison state: FM1 +x, FM2 +z, 2×2 cells of 4 nm in plane."""
+    sample = Sample.stack(
+        (2, 2), (4e-9,) * 3, [("FM1", 40e-9, FM), ("spacer", 12e-9, NM), ("FM2", 60e-9, FM)]
+    )
+    m = np.zeros(sample.grid.vshape)
+    m[sample.mask("FM1")] = [1.0, 0.0, 0.0]
+    m[sample.mask("FM2")] = [0.0, 0.0, 1.0]
+    term = SpinAccumulationField(sample, model, J, z_refine=z_refine, **kw)
+    hs = term.field(m)
+    torque = -GAMMA0 * np.cross(m, hs)
+    return sample, term, m, torque
+
+
+def test_models_give_different_torques_matching_the_transverse_lengths():
+    # same state, two models: the torque in FM2 decays from the interface with each model's
+    # analytic complex length (1 % like §5.2/§5.3; transport mesh 0.5 nm via z_refine = 8)
+    ks = {}
+    torques = {}
+    for model, a in (("diffusion", 0.0), ("moment", 1.0)):
+        sample, term, m, torque = trilayer_3d(model, 8)
+        k0, _ = sample.z_range("FM2")
+        zf = term.model.mesh.grid.centers(2)
+        sel = slice(8 * k0 + 10, 8 * k0 + 60)
+        s_line = term.s_fine[0, 0, sel]
+        ks[model] = fitted_k(zf[sel], s_line)
+        ka = analytic_k(a)
+        assert 1 / ks[model].real == pytest.approx(1 / ka.real, rel=1e-2)
+        assert abs(ks[model].imag) == pytest.approx(abs(ka.imag), rel=1e-2)
+        torques[model] = torque[sample.mask("FM2")].sum(axis=0)
+    # the layer torques differ by far more than the discretization error (~1e-3)
+    diff = np.linalg.norm(torques["diffusion"] - torques["moment"])
+    assert diff > 0.1 * np.linalg.norm(torques["diffusion"])
+
+
+def test_field_term_contract():
+    sample, term, m, _ = trilayer_3d("diffusion", 2)
+    assert isinstance(term, FieldTerm)
+    assert term.energy(m) == 0.0
+    out = np.full(sample.grid.vshape, np.nan)
+    hs = term.field(m, 0.0, out=out)
+    assert hs is out and hs.shape == sample.grid.vshape
+    assert np.all(hs[~sample.magnetic] == 0.0)
+    # H = c s / mu0 with s the mean over the z sub-cells of the transport mesh
+    fine = term.s_fine.reshape(2, 2, -1, 2, 3).mean(axis=3)
+    assert np.allclose(term.s, fine, rtol=0, atol=1e-14 * np.abs(fine).max())
+    mag = sample.magnetic
+    assert np.allclose(hs[mag], FM.effective_c_sd / MU0 * term.s[mag])
+    # the warm start is used: the second solve of the same m takes no iterations
+    its = term.solver.stats["iterations"]
+    term.field(m)
+    assert term.solver.stats["iterations"] == its
+    # time-dependent current through a callable
+    tt = SpinAccumulationField(sample, "moment", lambda t: 2 * J * t, z_refine=2)
+    assert np.allclose(tt.field(m, t=0.5), hs * 0 + tt.field(m, t=0.5))
+    assert np.abs(tt.field(m, t=0.0)).max() == 0.0
+    with pytest.raises(ValueError, match="model"):
+        SpinAccumulationField(sample, "kinetic", J)

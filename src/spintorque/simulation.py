@@ -466,11 +466,13 @@ def _seed(cfg: Any) -> int:
 
 
 def run_hash(cfg: Any) -> str:
-    """Hash of everything that determines the result (``run.checkpoint_every`` excluded; initial
-    OVF files by content)."""
+    """Hash of everything that determines the result (``title`` and ``run.checkpoint_every``
+    excluded; initial OVF files also by content)."""
     data = json.loads(json.dumps(_dump(cfg), default=str))
-    if isinstance(data, dict) and isinstance(data.get("run"), dict):
-        data["run"].pop("checkpoint_every", None)
+    if isinstance(data, dict):
+        data.pop("title", None)
+        if isinstance(data.get("run"), dict):
+            data["run"].pop("checkpoint_every", None)
     files = {}
     for layer in getattr(cfg, "layer", []) or []:
         path = _get(_get(layer, "initial"), "file")

@@ -105,8 +105,10 @@ def test_sigkill_and_resume_matches_uninterrupted_run(tmp_path):
     assert ref_table.shape[0] == 801
     rng = np.random.default_rng(2026)
     resumed_from = []
-    for trial in range(3):
-        out = tmp_path / f"killed{trial}"
+    for attempt in range(6):  # 3 kills wanted; an attempt the busy machine let finish is redone
+        if len(resumed_from) == 3:
+            break
+        out = tmp_path / f"killed{attempt}"
         target = int(rng.integers(30, 600))  # kill once this many rows are on disk
         proc = subprocess.Popen([sys.executable, "-c", RUNNER, json.dumps(cfg), str(out)])
         deadline = time.monotonic() + 60
@@ -115,7 +117,8 @@ def test_sigkill_and_resume_matches_uninterrupted_run(tmp_path):
             time.sleep(0.001)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+        if proc.returncode != -signal.SIGKILL:
+            continue  # finished before the kill landed: nothing was tested, try again
         assert not (out / "DONE").exists()
         ck = load_checkpoint(out / "checkpoint.npz")
         resumed_from.append(ck.t)
@@ -130,6 +133,7 @@ def test_sigkill_and_resume_matches_uninterrupted_run(tmp_path):
         assert np.abs(table - ref_table).max() <= 1e-12 * np.abs(ref_table).max()
         snaps = sorted(p.name for p in out.glob("m_*.ovf"))
         assert snaps == sorted(p.name for p in (tmp_path / "ref").glob("m_*.ovf"))
+    assert len(resumed_from) == 3, "the runs finished before they could be killed"
     # the kills hit after at least one mid-run checkpoint, so resuming really resumed
     assert max(resumed_from) > 0
 
@@ -141,8 +145,9 @@ def test_finished_run_not_recomputed_and_config_change_refused(tmp_path):
     again = run_config(cfg, tmp_path, progress=None)
     assert again.already_done and np.array_equal(again.m, first.m)
     assert os.stat(tmp_path / "table.tsv").st_mtime_ns == stamp
-    # the wall-clock checkpoint interval does not change results: same run
+    # the wall-clock checkpoint interval and the title do not change results: same run
     cfg["run"]["checkpoint_every"] = 1.0
+    cfg["title"] = "renamed"
     assert run_config(cfg, tmp_path, progress=None).already_done
     cfg["material"]["py"]["alpha"] = 0.03
     with pytest.raises(ConfigMismatchError, match="different config"):

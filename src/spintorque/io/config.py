@@ -230,7 +230,11 @@ class LayerConfig(_Model):
 
 
 class MaterialConfig(_Model):
-    """``[material.<key>]``: parameters of one material, SI units (see materials.Material)."""
+    """``[material.<key>]``: parameters of one material, SI units (see materials.Material).
+
+    ``beta`` and ``beta_prime`` in [0, 1) make ``beta * beta_prime < 1``, so the diffusion matrix
+    2 D0 (I - beta beta' m m^T) is positive definite in every magnetic cell.
+    """
 
     Ms: Float = Field(ge=0, description="saturation magnetization [A/m], >= 0 (0 = non-magnetic)")
     A: Float = Field(0.0, ge=0, description="exchange stiffness [J/m], >= 0")
@@ -250,12 +254,6 @@ class MaterialConfig(_Model):
     P: Float = Field(0.0, ge=-1, le=1, description="Slonczewski polarization [1], [-1, 1]")
     Lambda: Positive = Field(1.0, description="Slonczewski asymmetry parameter [1], > 0")
     eps_prime: Float = Field(0.0, description="secondary spin-torque parameter [1]")
-
-    @model_validator(mode="after")
-    def _polarizations(self) -> MaterialConfig:
-        if not self.beta * self.beta_prime < 1:
-            _raise_if([("beta_prime", self.beta_prime, "beta * beta_prime must be < 1")])
-        return self
 
     @property
     def magnetic(self) -> bool:

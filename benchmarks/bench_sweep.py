@@ -1,0 +1,89 @@
+"""Sweep throughput with 1 and 2 local Dask workers, and one switching run's wall time.
+
+    python benchmarks/bench_sweep.py throughput [--points 8] [--kind synthetic|smoke]
+    python benchmarks/bench_sweep.py run --preset full --model diffusion [--duration 2]
+
+``throughput`` runs the same points into fresh stores with 1 and then 2 workers and prints
+points/s and the ratio (target: 2 workers ≥ 1.8× one, on an otherwise idle 2-core machine;
+the load average is printed because other processes make the ratio meaningless).
+``synthetic`` points are CPU-bound pure-Python sums (~1 s each); ``smoke`` points are real
+switching runs on the 16 nm smoke mesh.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+
+
+def _tasks(kind: str, n: int, out: str) -> tuple[str, dict]:
+    if kind == "synthetic":
+        return "spintorque.sweep.tasks:synthetic_point", {
+            f"p{i}": {"x": 0.001 * (i + 1), "n": 1_500_000} for i in range(n)}
+    from spintorque.experiments.runner import relax_state
+    from spintorque.experiments.trilayer import preset
+
+    exp = preset("smoke", duration=0.1e-9)
+    relaxed = os.path.join(out, "relaxed.npy")
+    relax_state(exp, relaxed)
+    return "spintorque.experiments.runner:switching_task", {
+        f"j{i}": {"experiment": exp.to_dict(), "current": (i + 1) * 1e10, "relaxed": relaxed,
+                  "figures": False} for i in range(n)}
+
+
+def throughput(kind: str, n: int) -> None:
+    from spintorque.sweep.dask_runner import SweepRunner
+    from spintorque.sweep.store import Store
+
+    rates = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        task, tasks = _tasks(kind, n, tmp)
+        for workers in (1, 2):
+            with SweepRunner(workers=workers) as runner:
+                runner.worker_pids()  # start the cluster outside the timing
+                with Store(os.path.join(tmp, f"w{workers}.sqlite")) as st:
+                    t0 = time.perf_counter()
+                    s = runner.run(st, task, tasks, progress=False)
+                    wall = time.perf_counter() - t0
+            assert s.failed == 0, s
+            rates[workers] = n / wall
+            print(f"{kind}: {workers} worker(s): {n} points in {wall:.2f} s, "
+                  f"{rates[workers]:.3f} points/s, load average {os.getloadavg()[0]:.1f}")
+    print(f"speed-up 2 workers / 1 worker: {rates[2] / rates[1]:.2f} (target >= 1.8)")
+
+
+def one_run(preset_name: str, model: str, duration_ns: float | None) -> None:
+    from spintorque.experiments.runner import relax_state, run_switching_point
+    from spintorque.experiments.trilayer import preset
+
+    over = {"model": model}
+    if duration_ns:
+        over.update(duration=duration_ns * 1e-9, min_duration=duration_ns * 1e-9)  # no early stop
+    exp = preset(preset_name, **over)
+    t0 = time.perf_counter()
+    m, _ = relax_state(exp)
+    t1 = time.perf_counter()
+    res = run_switching_point(exp, 10e10, relaxed=m, figures=False)
+    t2 = time.perf_counter()
+    print(f"{preset_name} {model}: grid {exp.shape}, relax {t1 - t0:.1f} s, run of "
+          f"{res['t_end'] * 1e9:.2f} ns {t2 - t1:.1f} s ({res['steps']} steps), state "
+          f"{res['label']}, load average {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("throughput")
+    a.add_argument("--points", type=int, default=8)
+    a.add_argument("--kind", choices=("synthetic", "smoke"), default="synthetic")
+    b = sub.add_parser("run")
+    b.add_argument("--preset", default="full")
+    b.add_argument("--model", default="diffusion")
+    b.add_argument("--duration", type=float, default=None, help="ns")
+    args = ap.parse_args()
+    if args.cmd == "throughput":
+        throughput(args.kind, args.points)
+    else:
+        one_run(args.preset, args.model, args.duration)

@@ -145,7 +145,7 @@ def initial_state(cfg: Any, sample: Sample) -> np.ndarray:
         elif _get(init, "uniform") is not None:
             v = np.asarray(_get(init, "uniform"), float)
             if v.shape != (3,) or not np.linalg.norm(v) > 0:
-                raise ValueError(f"{where}.uniform = {v.tolist()}: need a nonzero 3-vector")
+                raise UserError(f"{where}.uniform = {v.tolist()}: need a nonzero 3-vector")
             m[mask] = v / np.linalg.norm(v)
         elif _get(init, "random") is not None:
             seed = int(_get(_get(init, "random"), "seed", 0))
@@ -174,14 +174,14 @@ def initial_state(cfg: Any, sample: Sample) -> np.ndarray:
             elif values.shape == (nx, ny, k1 - k0, 3):
                 m[:, :, k0:k1] = values
             else:
-                raise ValueError(
+                raise UserError(
                     f"{where}.file = {str(path)!r}: values of shape {values.shape[:3]}; allowed: "
                     f"the grid {grid.shape} or the layer {(nx, ny, k1 - k0)}"
                 )
             if not np.all(np.linalg.norm(m[mask], axis=-1) > 0):
-                raise ValueError(f"{where}.file = {str(path)!r}: zero vectors in a magnetic layer")
+                raise UserError(f"{where}.file = {str(path)!r}: zero vectors in a magnetic layer")
         else:
-            raise ValueError(f"{where} = {init!r}; allowed: uniform, random, vortex, file")
+            raise UserError(f"{where} = {init!r}; allowed: uniform, random, vortex, file")
     m[~sample.magnetic] = 0.0
     return m
 
@@ -251,7 +251,7 @@ class Simulation:
             torque = llg.max_torque(m)
             return m, {"method": method, "converged": torque <= tol, "iterations": steps,
                        "max_torque": torque}
-        raise ValueError(f"relax.method = {method!r}; allowed: 'minimize', 'llg'")
+        raise UserError(f"relax.method = {method!r}; allowed: 'minimize', 'llg'")
 
     # -- integration ------------------------------------------------------------------------------
     def _integrator_options(self, name: str) -> dict[str, Any]:
@@ -383,11 +383,11 @@ def _transport_term(cfg: Any, sample: Sample) -> Any:
         return None
     mode = _get(spec, "mode", "quasistatic")
     if mode != "quasistatic":
-        raise ValueError(f"transport.mode = {mode!r} is not implemented yet; allowed: "
+        raise UserError(f"transport.mode = {mode!r} is not implemented yet; allowed: "
                          "'quasistatic'")
     boundary = _get(spec, "boundary", "neumann")
     if boundary not in _BC:
-        raise ValueError(f"transport.boundary = {boundary!r}; allowed: {sorted(_BC)}")
+        raise UserError(f"transport.boundary = {boundary!r}; allowed: {sorted(_BC)}")
     # imported lazily: runs without transport never need the transport package
     from .transport.coupling import SpinAccumulationField
 
@@ -624,7 +624,8 @@ def _run_locked(cfg: Any, out: Path, restart: bool, progress: Callable[[str], No
         if ck.config_hash != digest:
             raise ConfigMismatchError(_mismatch(out))
         if ck.m.shape != sim.sample.grid.vshape:
-            raise ValueError(f"{ckpt_path}: m of shape {ck.m.shape}, grid {sim.sample.grid.vshape}")
+            raise ResumeError(f"{ckpt_path}: m of shape {ck.m.shape}, but the grid is "
+                              f"{sim.sample.grid.vshape}")
         (out / FAILED).unlink(missing_ok=True)
         t, m = ck.t, ck.m
         if ck.rng:

@@ -315,3 +315,16 @@ def test_interrupted_run_resumes_exactly(tmp_path, monkeypatch, integrator):
     truncate_rows(tmp_path / "ref" / "table.tsv", 5)
     with pytest.raises(simulation.ResumeError, match="cannot resume"):
         run_config(cfg, tmp_path / "ref", progress=None)
+
+
+def test_initial_file_of_wrong_shape_refused(tmp_path):
+    from spintorque.io.errors import UserError
+    from spintorque.mesh import Grid
+
+    grid = Grid((3, 3, 1), (5e-9, 5e-9, 3e-9))
+    path = write_magnetization(tmp_path / "small.ovf", np.ones(grid.vshape), np.ones(grid.shape),
+                               grid)
+    cfg = film()
+    cfg["layer"][0]["initial"] = {"file": str(path)}
+    with pytest.raises(UserError, match=r"layer 'film': initial.file = .* \(3, 3, 1\)"):
+        build(cfg)

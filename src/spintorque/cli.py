@@ -1,9 +1,11 @@
 """Command-line interface: ``spintorque run | validate | ...``.
 
 Mistakes in what the user gave (a config that does not validate, a missing file, a TOML syntax
-error, any :class:`~spintorque.io.errors.UserError`) print one paragraph on stderr and exit with
-code 2, without a traceback; ``--debug`` shows the traceback anyway. Anything else is a bug and
-keeps its traceback (exit 1).
+error, any :class:`~spintorque.io.errors.UserError`, and a ``ValueError`` raised by spintorque's
+own code, which by convention means bad input) print one paragraph on stderr and exit with code 2,
+without a traceback; ``--debug`` shows the traceback anyway. A run stopped by a numerical fault
+(``SimulationError``) prints its message and exits with code 1. Anything else is a bug and keeps
+its traceback (exit 1).
 
 Adding a command (``sweep``, ``table``, ``plot``, ``hierarchy``, ``switching``, ...): either
 
@@ -66,8 +68,21 @@ def _is_user_error(exc: BaseException) -> bool:
         import tomli as tomllib
     if isinstance(exc, tomllib.TOMLDecodeError):
         return True
-    # the simulation's "this folder holds another config's run" (a ValueError by contract)
-    return type(exc).__name__ == "ConfigMismatchError"
+    # by the project's convention our own code raises ValueError only for bad input (naming the
+    # field, the value and what is allowed); a ValueError raised inside numpy or scipy is a bug
+    return isinstance(exc, ValueError) and _raised_by_spintorque(exc)
+
+
+def _raised_by_spintorque(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return Path(tb.tb_frame.f_code.co_filename).resolve().is_relative_to(_PACKAGE_DIR)
+
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def _paragraph(exc: BaseException) -> str:
@@ -104,7 +119,10 @@ class SpintorqueGroup(click.Group):
             if _is_user_error(exc):
                 if debug:
                     traceback.print_exc()
-                click.echo(f"error: {_paragraph(exc)}", err=True)
+                hint = ""
+                if type(exc) is ValueError and not debug:  # could still be a bug: say how to see
+                    hint = " (spintorque --debug shows where it was raised)"
+                click.echo(f"error: {_paragraph(exc)}{hint}", err=True)
                 ctx.exit(EXIT_USER_ERROR)
             if type(exc).__name__ == "SimulationError":
                 if debug:

@@ -396,3 +396,21 @@ def test_cli_restart_flag_and_run_failures(tmp_path: Path, monkeypatch) -> None:
 def test_cli_debug_shows_the_traceback_of_user_errors(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--debug", "validate", str(tmp_path / "missing.toml")])
     assert result.exit_code == 2 and "Traceback" in result.stderr
+
+
+def test_cli_value_errors_from_our_code_are_user_errors(tmp_path: Path, monkeypatch) -> None:
+    """A ValueError raised by spintorque (bad input, by convention) is reported cleanly; one
+    raised inside numpy is a bug and keeps its traceback."""
+    import numpy
+
+    import spintorque.simulation as simulation
+    from spintorque.materials import Material
+
+    path = write(tmp_path, BASE_TOML)
+    args = ["run", str(path), "--out", str(tmp_path / "o")]
+    monkeypatch.setattr(simulation, "run_config", lambda cfg, out: Material(Ms=-1.0))
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "Ms = -1.0 must be >= 0" in result.stderr
+    monkeypatch.setattr(simulation, "run_config", lambda cfg, out: numpy.ones(3) + numpy.ones(4))
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and isinstance(result.exception, ValueError)

@@ -37,7 +37,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "sweep": "spintorque.sweep.cli:sweep",
     "table": "spintorque.experiments.cli:table",
     "switching": "spintorque.experiments.cli:switching",
-    "plot": "spintorque.plot_cli:plot",
+    "plot": "spintorque.experiments.cli:plot",
     "hierarchy": "spintorque.hierarchy.cli:hierarchy",
 }
 

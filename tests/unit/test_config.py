@@ -414,3 +414,14 @@ def test_cli_value_errors_from_our_code_are_user_errors(tmp_path: Path, monkeypa
     monkeypatch.setattr(simulation, "run_config", lambda cfg, out: numpy.ones(3) + numpy.ones(4))
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1 and isinstance(result.exception, ValueError)
+
+
+def test_every_listed_command_resolves() -> None:
+    """Lazily registered commands (cli.LAZY_COMMANDS) that exist resolve to click commands."""
+    import click
+
+    ctx = click.Context(main)
+    names = main.list_commands(ctx)
+    assert {"run", "validate"} <= set(names)
+    for name in names:
+        assert isinstance(main.get_command(ctx, name), click.Command), name

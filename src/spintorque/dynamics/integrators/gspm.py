@@ -51,11 +51,14 @@ def _uniform(values: np.ndarray, what: str, layer: str) -> float:
 
 
 class _Layer:
-    """One magnetic slab k0:k1 and its DCT-diagonal operators."""
+    """One magnetic slab k0:k1 and its DCT-diagonal operators.
 
-    def __init__(self, name: str, k0: int, k1: int, c: float, alpha: float, cell, n):
+    ``rate`` = 2 A γ'/(μ0 Ms) [m²/s], so that c = rate · dt; ``lam`` holds the eigenvalues
+    −(DCT symbol of Δ_h) ≥ 0 [1/m²]."""
+
+    def __init__(self, name: str, k0: int, k1: int, rate: float, alpha: float, cell, n):
         self.name, self.k0, self.k1 = name, k0, k1
-        self.c = c
+        self.rate = rate
         self.alpha = alpha
         nz = k1 - k0
         lam = np.zeros((n[0], n[1], nz))
@@ -65,8 +68,22 @@ class _Layer:
             shape = [1, 1, 1]
             shape[axis] = nd
             lam = lam + ev.reshape(shape)
-        self.inv_gyro = 1.0 / (1.0 + c * lam)
-        self.inv_damp = 1.0 / (1.0 + alpha * c * lam)
+        self.lam = lam
+        self._cache: dict[tuple[float, bool], np.ndarray] = {}
+
+    def c(self, dt: float) -> float:
+        """c = 2 A γ' dt/(μ0 Ms) [m²] for a step dt [s]."""
+        return self.rate * dt
+
+    def inverse(self, dt: float, damping: bool) -> np.ndarray:
+        """1/(1 + c' λ) with c' = c (gyromagnetic step) or α c (damping step); cached."""
+        key = (dt, damping)
+        if key not in self._cache:
+            if len(self._cache) > 6:  # clipped last steps of advance() use other dt's
+                self._cache.clear()
+            scale = self.alpha * self.c(dt) if damping else self.c(dt)
+            self._cache[key] = 1.0 / (1.0 + scale * self.lam)
+        return self._cache[key]
 
     def solve(self, rhs: np.ndarray, out: np.ndarray, inv: np.ndarray, implicit: bool) -> None:
         """out[layer] = (I − c' Δ_h)^{-1} rhs[layer] for one scalar component."""
@@ -104,7 +121,9 @@ class GSPM:
         ms, a_ex = sample.param("Ms"), sample.param("A")
         alpha, gamma0 = llg.alpha, sample.param("gamma0")
         self._layers: list[_Layer] = []
-        self._p = np.zeros(grid.shape)  # γ' dt [m/A] per cell
+        self._gamma = np.zeros(grid.shape)  # γ' = γ0/(1+α²) [m/(A·s)] per cell
+        self._alpha_gamma = np.zeros(grid.shape)
+        self._p = np.zeros(grid.shape)  # γ' dt [m/A], filled per step
         self._alpha_p = np.zeros(grid.shape)
         covered = np.zeros(grid.shape, bool)
         for name, k0, k1 in sample.magnetic_layers():
@@ -119,31 +138,33 @@ class GSPM:
             a_l = _uniform(a_ex[sl], "A", name) if exchange else 0.0
             al_l = _uniform(alpha[sl], "alpha", name)
             g_l = _uniform(gamma0[sl], "gamma0", name) / (1.0 + al_l * al_l)
-            c = 2.0 * a_l * g_l * self.dt / (MU0 * ms_l)
-            self._layers.append(_Layer(name, k0, k1, c, al_l, grid.cell, grid.n))
-            self._p[sl] = g_l * self.dt
-            self._alpha_p[sl] = al_l * g_l * self.dt
+            rate = 2.0 * a_l * g_l / (MU0 * ms_l)
+            self._layers.append(_Layer(name, k0, k1, rate, al_l, grid.cell, grid.n))
+            self._gamma[sl] = g_l
+            self._alpha_gamma[sl] = al_l * g_l
             covered[sl] = True
         if not np.array_equal(covered, sample.magnetic):
             raise ValueError("gspm: some magnetic cells are not in a full-plane magnetic layer")
         for lo, hi in zip(self._layers[:-1], self._layers[1:], strict=False):
-            if exchange and lo.k1 == hi.k0 and lo.c > 0 and hi.c > 0:
+            if exchange and lo.k1 == hi.k0 and lo.rate > 0 and hi.rate > 0:
                 raise ValueError(
                     f"gspm: magnetic layers {lo.name!r} and {hi.name!r} touch; gspm has no "
                     "exchange between layers (separate them by a spacer or use rk45)"
                 )
-        self._implicit = bool(exchange) and any(layer.c > 0 for layer in self._layers)
+        self._implicit = bool(exchange) and any(layer.rate > 0 for layer in self._layers)
         self._normalize = Normalizer(sample.magnetic)
         self._f = np.zeros(grid.vshape)
         self._b = np.zeros(grid.shape)
         self._g = np.zeros((3, *grid.shape))
         self.stats = {"steps": 0, "rejected": 0, "evaluations": 0}
 
-    def _solve(self, rhs: np.ndarray, out: np.ndarray, damping: bool = False) -> np.ndarray:
+    def _solve(self, rhs: np.ndarray, out: np.ndarray, dt: float, damping: bool = False):
+        """out = (I − c' Δ_h)^{-1} rhs per magnetic layer (zero elsewhere), scalar arrays."""
         out[...] = 0.0
         for layer in self._layers:
-            inv = layer.inv_damp if damping else layer.inv_gyro
-            layer.solve(rhs, out, inv, self._implicit and layer.c > 0)
+            implicit = self._implicit and layer.rate > 0
+            inv = layer.inverse(dt, damping) if implicit else None
+            layer.solve(rhs, out, inv, implicit)
         return out
 
     def step(self, t: float, m: np.ndarray, t_max: float | None = None) -> tuple[float, np.ndarray]:
@@ -154,41 +175,20 @@ class GSPM:
         clipped = t_max is not None and t + 1.01 * dt >= t_max
         if clipped:
             dt = t_max - t
-        if dt != self.dt:
-            # a clipped step: operators for this dt (rare: only at the end of an advance)
-            sub = GSPM.__new__(GSPM)
-            sub.__dict__.update(self.__dict__)
-            scale = dt / self.dt
-            sub._layers = [
-                _Layer(
-                    lay.name,
-                    lay.k0,
-                    lay.k1,
-                    lay.c * scale,
-                    lay.alpha,
-                    self.llg.sample.grid.cell,
-                    self.llg.sample.grid.n,
-                )
-                for lay in self._layers
-            ]
-            sub._p = self._p * scale
-            sub._alpha_p = self._alpha_p * scale
-            sub.dt = dt
-            _, m_new = sub.step(t, m)
-            self.stats = sub.stats
-            return (t_max if clipped else t + dt), m_new
+        np.multiply(self._gamma, dt, out=self._p)
+        np.multiply(self._alpha_gamma, dt, out=self._alpha_p)
         p, b, (g1, g2, g3) = self._p, self._b, self._g
         f = self._explicit.field(m, t, out=self._f)
         self.stats["evaluations"] += 1
         m1, m2, m3 = (np.array(m[..., i]) for i in range(3))
         f1, f2, f3 = f[..., 0], f[..., 1], f[..., 2]
         # 1. gyromagnetic Gauss-Seidel sweep, m* = m − m × g with the latest values
-        self._solve(np.add(m2, p * f2, out=b), g2)
-        self._solve(np.add(m3, p * f3, out=b), g3)
+        self._solve(np.add(m2, p * f2, out=b), g2, dt)
+        self._solve(np.add(m3, p * f3, out=b), g3, dt)
         m1 += g2 * m3 - g3 * m2
-        self._solve(np.add(m1, p * f1, out=b), g1)
+        self._solve(np.add(m1, p * f1, out=b), g1, dt)
         m2 += g3 * m1 - g1 * m3
-        self._solve(np.add(m2, p * f2, out=b), g2)
+        self._solve(np.add(m2, p * f2, out=b), g2, dt)
         m3 += g1 * m2 - g2 * m1
         m_new = np.stack((m1, m2, m3), axis=-1)
         # 2. damping as an implicit heat flow with the explicit field at m*
@@ -196,7 +196,7 @@ class GSPM:
         self.stats["evaluations"] += 1
         for i in range(3):
             np.add(m_new[..., i], self._alpha_p * f[..., i], out=b)
-            m_new[..., i] = self._solve(b, g1, damping=True)
+            m_new[..., i] = self._solve(b, g1, dt, damping=True)
         if not finite(m_new):
             raise IntegrationError(f"gspm: NaN or Inf in the state after the step at t = {t:.6e} s")
         # 3. projection
@@ -219,10 +219,6 @@ class GSPM:
 
     def load_state_dict(self, d: dict) -> None:
         check_state_name(self.name, d)
-        if float(d["dt"]) != self.dt:
-            raise ValueError(
-                f"gspm: checkpoint dt = {d['dt']!r} s differs from this integrator's dt = "
-                f"{self.dt!r} s (gspm's operators are built for a fixed dt)"
-            )
+        self.dt = check_positive("dt", d["dt"])  # operators are built (and cached) per dt
         for k in self.stats:
             self.stats[k] = int(d.get(k, 0))

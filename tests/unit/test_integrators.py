@@ -276,3 +276,16 @@ def test_gspm_rejects_unsupported_setups():
     patchy = Sample(Grid((2, 2, 1), (1e-9,) * 3), region, (a, Material()))
     with pytest.raises(ValueError, match="full-plane"):
         make_integrator("gspm", LLG(patchy, EffectiveField([Exchange(patchy)], (2, 2, 1, 3))))
+
+
+def test_rk45_reset_drops_the_fsal_stage_after_a_change_of_field():
+    llg = macrospin()
+    integ = make_integrator("rk45", llg, rtol=1e-10, atol=1e-10)
+    m = integ.advance(0.0, m0_macrospin(), 1e-10)
+    llg.field.terms[0] = Zeeman(llg.sample, B=(0, 0, 2 * BZ))  # a new applied field
+    integ.reset()
+    evals = integ.stats["evaluations"]
+    t_new, m_new = integ.step(1e-10, m)
+    assert integ.stats["evaluations"] == evals + 7  # first stage recomputed, then 6
+    # and the stage kept for the next step is f(t_new, m_new) of the new problem, bit for bit
+    assert np.array_equal(integ._kv[0], llg.rhs(t_new, m_new))

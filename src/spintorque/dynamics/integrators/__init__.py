@@ -2,7 +2,8 @@
 
 Every integrator implements ``step(t, m) -> (t_new, m_new)``, ``advance(t0, m, t1) -> m`` (landing
 exactly on t1), ``dt`` [s], ``stats`` (steps, rejected, evaluations) and
-``state_dict()/load_state_dict()`` with plain numbers for checkpoints.
+``state_dict()/load_state_dict()`` with plain numbers for checkpoints, and ``reset()`` to drop
+cached stages after the problem was changed between steps (rk45's FSAL stage).
 
 - ``rk45``: adaptive Dormand-Prince 5(4), FSAL, |m| = 1 projection (:mod:`.rk45`)
 - ``gspm``: Gauss-Seidel projection method, implicit exchange, fixed dt (:mod:`.gspm`)

@@ -50,6 +50,9 @@ class _FixedStep:
         self.stats["steps"] += 1
         return (t_max if t_max is not None and dt == t_max - t else t + dt), m_new
 
+    def reset(self) -> None:
+        """Nothing is cached between steps (interface parity with rk45)."""
+
     def advance(self, t0: float, m: np.ndarray, t1: float) -> np.ndarray:
         """Integrate from ``t0`` to exactly ``t1`` [s] (last step clipped)."""
         if t1 < t0:

@@ -186,6 +186,11 @@ class RK45:
         self._last[...] = m_new
         return t_new, m_new
 
+    def reset(self) -> None:
+        """Forget the cached FSAL stage. Call it after changing the problem between steps
+        (applied field, current, parameters): the cache assumes a fixed right-hand side."""
+        self._fsal_t = None
+
     def advance(self, t0: float, m: np.ndarray, t1: float) -> np.ndarray:
         """Integrate from ``t0`` to exactly ``t1`` [s]; returns m(t1) (a fresh array)."""
         t0, t1 = float(t0), float(t1)

@@ -239,6 +239,12 @@ def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, du
             raise click.BadParameter(f"--tasks = {str(tasks_file)!r}: {exc}") from exc
         if not isinstance(tasks, dict) or not all(isinstance(v, dict) for v in tasks.values()):
             raise click.BadParameter("--tasks must hold a JSON object {key: {params}}")
+        try:
+            from ..sweep.dask_runner import resolve
+
+            resolve(task)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--task") from exc
         with Store(out_dir / "store.sqlite") as store, _runner(scheduler, workers) as runner:
             summary = runner.run(store, task, tasks)
         click.echo(f"{summary.computed} computed, {summary.skipped} already done, "

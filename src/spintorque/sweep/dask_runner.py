@@ -196,6 +196,7 @@ class SweepRunner:
         from distributed import as_completed
 
         t0 = time.perf_counter()
+        resolve(func)  # a task that cannot be imported here is refused before anything runs
         store.acquire()
         if tasks:
             store.add_many(tasks)

@@ -286,6 +286,7 @@ def test_rk45_reset_drops_the_fsal_stage_after_a_change_of_field():
     integ.reset()
     evals = integ.stats["evaluations"]
     t_new, m_new = integ.step(1e-10, m)
-    assert integ.stats["evaluations"] == evals + 7  # first stage recomputed, then 6
+    # the first stage is recomputed (1), then 6 per attempt (rejections possible: field doubled)
+    assert (integ.stats["evaluations"] - evals) % 6 == 1
     # and the stage kept for the next step is f(t_new, m_new) of the new problem, bit for bit
     assert np.array_equal(integ._kv[0], llg.rhs(t_new, m_new))

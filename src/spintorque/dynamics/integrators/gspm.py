@@ -21,6 +21,12 @@ with Neumann faces, exactly the stencil of :class:`~spintorque.fields.exchange.E
 magnetic layer ``(I − c Δ_h)`` is diagonal in the DCT-II basis (``scipy.fft.dctn`` type 2, ortho)
 with eigenvalues ``1 + c Σ_d (4/h_d²) sin²(π k_d / (2 N_d))``.
 
+Cost and accuracy: 2 explicit field evaluations and 7 scalar DCT solves per step. Measured on muMAG
+SP4 (5 nm cells, 0.4 ns): dt = 0.2 / 0.1 / 0.05 ps put the first <mx> zero crossing within 0.14 /
+0.001 / 0.07 ps of magnum.np and the trajectory RMS at 0.0055 / 0.0029 / 0.0020 (rk45: 0.0019).
+For such thin films rk45 needs fewer field evaluations; gspm pays off when exchange makes the
+explicit step stiff (fine cells, thick layers).
+
 Limits (ValueError at construction): every magnetic region must be a full-plane z slab with uniform
 Ms, A, α and γ0; magnetic layers may not touch (there is no exchange through a spacer, and the
 per-layer solves cannot carry exchange between touching layers); ``llg.torques`` must be empty:

@@ -42,7 +42,9 @@ from pydantic import (
 
 from ..constants import GAMMA0
 from ..materials import Material
+from . import memory
 from .errors import ConfigError, ConfigFileNotFoundError, Problem, show_value
+from .memory import available_memory, estimate_memory, format_bytes
 from .toml_writer import BARE_KEY, dumps
 
 if sys.version_info >= (3, 11):
@@ -69,8 +71,10 @@ __all__ = [
     "TorqueConfig",
     "TransportConfig",
     "ZhangLiConfig",
+    "available_memory",
     "config_from_dict",
     "dumps_toml",
+    "estimate_memory",
     "load_config",
 ]
 
@@ -633,10 +637,8 @@ def _choices(value: str, options: Any) -> str:
 
 
 def _memory_problems(config: RunConfig) -> list[tuple[str, Any, str]]:
-    from .memory import available_memory, estimate_memory, format_bytes
-
-    need = estimate_memory(config)
-    have = available_memory()
+    need = memory.estimate_memory(config)
+    have = memory.available_memory()  # looked up at call time so that tests can patch it
     if have is not None and need > have:
         nx, ny, nz = config.grid_shape
         return [

@@ -9,7 +9,9 @@ Columns, all measured in this run on the same machine:
 - ``setup``: building the four terms (tensor, FFTW plans), after a warm-up build;
 - ``magnum.np``: its full effective field on the same grid if ``import magnumnp`` works.
 
-Each figure is the minimum over 5 batches of the mean time per call. Run:
+Each figure is the minimum over 5 batches of the mean time per call, as wall-clock time and as
+process CPU time (the latter is less disturbed when other jobs share the cores; FFTW runs
+single-threaded by default, so CPU time = busy time of the one core used). Run:
 ``.venv/bin/python benchmarks/bench_field.py [--grids 100x25x1,256x256x1]``.
 """
 
@@ -39,20 +41,25 @@ GRIDS = {
 PERMALLOY = Material(name="Py", Ms=8.0e5, A=1.3e-11, Ku=5.0e2, axis=(1.0, 0.0, 0.0), alpha=0.02)
 
 
-def best_time(func, target: float = 0.25, batches: int = 5) -> float:
-    """Minimum over ``batches`` of the mean time per call [s]; each batch lasts about ``target``."""
+# magnum.np 2.2.0, full field, 2 torch threads, quiet machine (PERFORMANCE_NOTES.md) [ms]
+MAGNUMNP_NOTES = {"100x25x1": 0.88, "256x256x1": 8.1, "128x64x32": 85.0}
+
+
+def best_time(func, target: float = 0.25, batches: int = 5) -> tuple[float, float]:
+    """(wall, CPU) seconds per call: minima over ``batches`` of the batch means."""
     func()
     t0 = time.perf_counter()
     func()
     once = max(time.perf_counter() - t0, 1e-6)
     reps = max(1, int(target / once))
-    best = np.inf
+    wall = cpu = np.inf
     for _ in range(batches):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(reps):
             func()
-        best = min(best, (time.perf_counter() - t0) / reps)
-    return best
+        wall = min(wall, (time.perf_counter() - t0) / reps)
+        cpu = min(cpu, (time.process_time() - c0) / reps)
+    return wall, cpu
 
 
 def random_m(shape: tuple[int, int, int, int], seed: int = 1) -> np.ndarray:
@@ -100,24 +107,27 @@ class UnprunedFloor:
         self.inv.execute()
 
 
-def magnumnp_time(n: tuple[int, int, int], cell: tuple[float, float, float]) -> float | None:
-    """Seconds per full effective field in magnum.np, or None if it is not installed."""
+def magnumnp_time(
+    n: tuple[int, int, int], cell: tuple[float, float, float]
+) -> tuple[float, float] | None:
+    """(wall, CPU) seconds per full effective field in magnum.np, or None if not installed."""
     try:
-        import magnumnp as mnp  # noqa: F401
+        import magnumnp as mnp
         import torch
     except Exception:
         return None
-    mesh = mnp.Mesh(n, cell)
-    state = mnp.State(mesh)
+    # same set-up as benchmarks/peers/magnumnp_bench.py: float64, 2 threads, four terms
+    torch.set_default_dtype(torch.float64)
+    torch.set_num_threads(2)
+    state = mnp.State(mnp.Mesh(n, cell))
     state.material = {"Ms": PERMALLOY.Ms, "A": PERMALLOY.A, "Ku": PERMALLOY.Ku,
-                      "Ku_axis": state.Tensor([1, 0, 0]), "alpha": PERMALLOY.alpha}
-    state.m = state.Tensor(random_m((*n, 3)))
-    field = mnp.LLGSolver([
-        mnp.DemagField(), mnp.ExchangeField(), mnp.UniaxialAnisotropyField(),
-        mnp.ExternalField(state.Tensor([0.0, 0.0, 0.01 / (4e-7 * np.pi)])),
-    ])
+                      "Ku_axis": state.Constant([1.0, 0.0, 0.0]), "alpha": PERMALLOY.alpha}
+    state.m = state.Constant([0.0, 0.0, 0.0])
+    state.m[...] = torch.from_numpy(random_m((*n, 3)))
+    terms = [mnp.DemagField(), mnp.ExchangeField(), mnp.UniaxialAnisotropyField(),
+             mnp.ExternalField([0.0, 0.0, 0.01 / (4e-7 * np.pi)])]
     with torch.no_grad():
-        return best_time(lambda: [t.h(state) for t in field._terms])
+        return best_time(lambda: sum(t.h(state) for t in terms))
 
 
 def main() -> None:
@@ -146,21 +156,26 @@ def main() -> None:
         if t_mnp is not None:
             mnp_status = "installed"
         padded = "×".join(str(padded_length(v)) for v in n)
-        rows.append((key, padded, demag._conv.threads, setup, t_field, t_demag, t_floor, t_mnp))
+        rows.append((key, padded, setup, t_field, t_demag, t_floor, t_mnp))
 
     print(f"# bench_field  {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.2f}; magnum.np {mnp_status}\n")
-    print("| grid | padded | FFTW threads | setup [ms] | full field [ms] | demag [ms] "
-          "| unpruned floor [ms] | demag / floor | field / floor | magnum.np [ms] "
-          "| field / magnum.np |")
+    print("ms per evaluation, wall / CPU; ratios from CPU times of this run\n")
+    print("| grid | padded | setup [ms] | full field | demag | unpruned floor | demag / floor "
+          "| field / floor | magnum.np (this run) | magnum.np (notes) | field / notes |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for key, padded, threads, setup, tf, td, tfl, tm in rows:
-        mnp = "not installed" if tm is None else f"{tm * 1e3:.3g}"
-        ratio = "–" if tm is None else f"{tf / tm:.2f}"
-        print(f"| {key} | {padded} | {threads} | {setup * 1e3:.0f} | {tf * 1e3:.3g} "
-              f"| {td * 1e3:.3g} | {tfl * 1e3:.3g} | {td / tfl:.2f} | {tf / tfl:.2f} | {mnp} "
-              f"| {ratio} |")
+
+    def pair(t: tuple[float, float]) -> str:
+        return f"{t[0] * 1e3:.3g} / {t[1] * 1e3:.3g}"
+
+    for key, padded, setup, tf, td, tfl, tm in rows:
+        mnp = "not installed" if tm is None else pair(tm)
+        notes = MAGNUMNP_NOTES.get(key)
+        ratio = "–" if notes is None else f"{tf[1] * 1e3 / notes:.2f}"
+        print(f"| {key} | {padded} | {setup * 1e3:.0f} | {pair(tf)} | {pair(td)} | {pair(tfl)} "
+              f"| {td[1] / tfl[1]:.2f} | {tf[1] / tfl[1]:.2f} | {mnp} "
+              f"| {'–' if notes is None else notes} | {ratio} |")
 
 
 if __name__ == "__main__":

@@ -254,3 +254,16 @@ def test_demag_is_a_field_term_and_validates_input():
         Demag(sample, planner="FAST")
     with pytest.raises(ValueError, match="threads"):
         Demag(sample, threads=0)
+
+
+def test_fftw_wisdom_is_cached_between_runs(tmp_path, monkeypatch):
+    # FFTW_MEASURE planning is paid once per machine: the plans are written to the cache dir
+    # (a fresh length here, so planning adds wisdom) and read back without error
+    from spintorque.fields.demag import convolution
+
+    monkeypatch.setenv("SPINTORQUE_CACHE_DIR", str(tmp_path))
+    convolution.PrunedConvolution(demag_tensor((1, 1, 97), (1.0, 1.0, 1.0)))
+    path = convolution.wisdom_path()
+    assert path.parent == tmp_path and path.stat().st_size > 0
+    monkeypatch.setattr(convolution, "_wisdom_loaded", False)
+    assert len(convolution._load_wisdom()) == 3

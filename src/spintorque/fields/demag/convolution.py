@@ -12,7 +12,10 @@ plans made once, on buffers reused for every call.
 from __future__ import annotations
 
 import itertools
+import os
 import sys
+import tempfile
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -38,6 +41,52 @@ def _import_pyfftw():
 
 
 pyfftw = _import_pyfftw()
+
+_wisdom_loaded = False
+
+
+def wisdom_path() -> Path:
+    """Where FFTW plans measured on this machine are kept between runs (``$SPINTORQUE_CACHE_DIR``,
+    default ``~/.cache/spintorque``), so FFTW_MEASURE planning is paid once per machine."""
+    root = os.environ.get("SPINTORQUE_CACHE_DIR") or Path.home() / ".cache" / "spintorque"
+    return Path(root) / "fftw_wisdom.bin"
+
+
+def _load_wisdom() -> tuple:
+    """Import saved FFTW wisdom once per process; returns the wisdom now in effect."""
+    global _wisdom_loaded
+    if not _wisdom_loaded:
+        _wisdom_loaded = True
+        try:
+            data = wisdom_path().read_bytes()
+            parts, pos = [], 0
+            while pos < len(data):  # three length-prefixed byte strings (double, single, long)
+                size = int.from_bytes(data[pos : pos + 8], "little")
+                parts.append(data[pos + 8 : pos + 8 + size])
+                pos += 8 + size
+            if len(parts) == 3:
+                pyfftw.import_wisdom(tuple(parts))
+        except (OSError, ValueError):
+            pass  # no or unreadable cache: plan from scratch
+    return pyfftw.export_wisdom()
+
+
+def _save_wisdom(before: tuple) -> None:
+    """Write the wisdom if planning added to it; atomic replace, failures ignored (cache only)."""
+    wisdom = pyfftw.export_wisdom()
+    if wisdom == before:
+        return
+    path = wisdom_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".wisdom-")
+        with os.fdopen(fd, "wb") as fh:
+            for part in wisdom:
+                fh.write(len(part).to_bytes(8, "little") + part)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
 
 # parity (+1 even, -1 odd) of each component along x, y, z; order of newell.COMPONENTS
 _PARITY = ((1, 1, 1), (1, 1, 1), (1, 1, 1), (-1, -1, 1), (-1, 1, -1), (1, -1, -1))
@@ -198,6 +247,7 @@ class PrunedConvolution:
             return pyfftw.FFTW(src, dst, axes=(axis + 1,), direction=direction,
                                flags=(planner, *extra), threads=threads)
 
+        wisdom = _load_wisdom() if planner != "FFTW_ESTIMATE" else None
         fwd, inv = "FFTW_FORWARD", "FFTW_BACKWARD"
         shape_in = list(n)
         shape_in[order[0]] = padded[order[0]]
@@ -221,6 +271,8 @@ class PrunedConvolution:
         self._inverse.append(
             plan(cut(spectrum, order[1:]), self._real_out, order[0], inv, ("FFTW_DESTROY_INPUT",))
         )
+        if wisdom is not None:
+            _save_wisdom(wisdom)
         # planning with FFTW_MEASURE scribbles on the buffers: restore the zero padding
         self._real_in[...] = 0.0
         self._in_view = cut(self._real_in, [order[0]])

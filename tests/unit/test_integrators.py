@@ -184,6 +184,9 @@ def test_nan_in_initial_state_and_bad_options():
         make_integrator("gspm", llg, rtol=1e-6)
     with pytest.raises(ValueError, match="shape"):
         make_integrator("rk4", llg).step(0.0, m[:2])
+    for name in sorted(INTEGRATORS):
+        with pytest.raises(ValueError, match="t_max = 0.0 s must be after t = 1e-12 s"):
+            make_integrator(name, llg).step(1e-12, np.zeros_like(m), t_max=0.0)
     with pytest.raises(ValueError, match="'gspm' cannot be loaded into 'rk45'"):
         make_integrator("rk45", llg).load_state_dict(make_integrator("gspm", llg).state_dict())
 

@@ -109,3 +109,9 @@ def check_state_name(name: str, d: dict) -> None:
         raise ValueError(
             f"integrator state: name = {d.get('name')!r} cannot be loaded into {name!r}"
         )
+
+
+def check_t_max(t: float, t_max: float | None, who: str) -> None:
+    """ValueError unless ``t_max`` (if given) lies after ``t``."""
+    if t_max is not None and not t_max > t:
+        raise ValueError(f"{who}: t_max = {t_max!r} s must be after t = {t!r} s")

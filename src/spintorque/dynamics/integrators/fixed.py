@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..llg import LLG
-from .base import IntegrationError, Normalizer, check_m, check_positive, check_state_name, finite
+from .base import (
+    IntegrationError,
+    Normalizer,
+    check_m,
+    check_positive,
+    check_state_name,
+    check_t_max,
+    finite,
+)
 
 
 class _FixedStep:
@@ -28,6 +36,7 @@ class _FixedStep:
     def step(self, t: float, m: np.ndarray, t_max: float | None = None) -> tuple[float, np.ndarray]:
         """One step of ``dt`` (clipped at ``t_max``); returns ``(t_new, m_new)``."""
         check_m(self.llg, m, self.name)
+        check_t_max(t, t_max, self.name)
         dt = self.dt if t_max is None else min(self.dt, t_max - t)
         if t_max is not None and t + 1.01 * dt >= t_max:
             dt = t_max - t

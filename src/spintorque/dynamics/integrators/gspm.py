@@ -43,7 +43,15 @@ from ...constants import MU0
 from ...fields.base import EffectiveField
 from ...fields.exchange import Exchange
 from ..llg import LLG
-from .base import IntegrationError, Normalizer, check_m, check_positive, check_state_name, finite
+from .base import (
+    IntegrationError,
+    Normalizer,
+    check_m,
+    check_positive,
+    check_state_name,
+    check_t_max,
+    finite,
+)
 
 
 def _uniform(values: np.ndarray, what: str, layer: str) -> float:
@@ -177,6 +185,7 @@ class GSPM:
         """One GSPM step of ``dt`` (clipped at ``t_max``); returns ``(t_new, m_new)``."""
         check_m(self.llg, m, "gspm")
         t = float(t)
+        check_t_max(t, t_max, "gspm")
         dt = self.dt
         clipped = t_max is not None and t + 1.01 * dt >= t_max
         if clipped:

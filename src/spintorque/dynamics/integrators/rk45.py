@@ -30,6 +30,7 @@ from .base import (
     check_m,
     check_positive,
     check_state_name,
+    check_t_max,
     error_norm,
     finite,
     lincomb,
@@ -137,6 +138,7 @@ class RK45:
         ``t_max`` [s] clips the step so that it does not pass that time.
         """
         t = float(t)
+        check_t_max(t, t_max, "rk45")
         if self._fsal_t is None or t != self._fsal_t or not np.array_equal(m, self._last):
             check_m(self.llg, m, "rk45")
             self._eval(t, m, 0)

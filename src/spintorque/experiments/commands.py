@@ -161,6 +161,7 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
     coarse = _floats(currents, "--currents") if currents else COARSE[preset_name]
     coarse = [round(c / resolution) * res for c in coarse]
     base = _experiment(preset_name, materials, t_fm1, duration)
+    out_dir = out_dir.resolve()  # task params hold absolute paths: same from any cwd
     out_dir.mkdir(parents=True, exist_ok=True)
     searches = {m: Bisection(coarse, res) for m in _models(models)}
     exps = {m: base.with_(model=m) for m in searches}
@@ -229,6 +230,7 @@ def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, du
     """Final states over a list of currents (no bisection), or any task over a JSON task list."""
     from ..sweep.store import Store
 
+    out_dir = out_dir.resolve()  # task params hold absolute paths: same from any cwd
     out_dir.mkdir(parents=True, exist_ok=True)
     if task or tasks_file:
         if not (task and tasks_file):

@@ -8,10 +8,17 @@ import pytest
 from spintorque.hierarchy.studies import rate, run_study
 
 
+def _num(v):
+    try:
+        return float(v)
+    except ValueError:
+        return v  # a label column (e.g. the WKB case)
+
+
 def _table(path):
     with open(path.with_suffix(".csv")) as fh:
         rows = list(csv.reader(fh))
-    return rows[0], [[float(v) for v in r] for r in rows[1:]]
+    return rows[0], [[_num(v) for v in r] for r in rows[1:]]
 
 
 @pytest.fixture(scope="module")
@@ -23,14 +30,20 @@ def test_schrodinger_to_liouville_rate(out):
     path = run_study("schrodinger-liouville", out, quick=True)
     assert (out / "schrodinger-liouville.png").stat().st_size > 0
     head, rows = _table(path)
-    eps = [r[0] for r in rows]
-    en, es = [r[head.index("err n")] for r in rows], [r[head.index("err s")] for r in rows]
     assert max(r[head.index("norm drift")] for r in rows) < 1e-12  # unitary splitting
-    # eps = 0.01 .. 0.0025: measured 1.45 (density) and 1.12 (spin density), tending to O(eps)
-    # from above (an O(eps²) part still shows at the larger eps); the margins bracket that.
-    assert 1.0 < rate(eps, en) < 1.8
-    assert 0.9 < rate(eps, es) < 1.5
-    assert es[-1] < 1e-3
+    for case, (lo_n, hi_n), (lo_s, hi_s) in (
+        # eps = 0.01 .. 0.0025, measured: spreading 1.45 (n) and 1.12 (s); focusing 1.69 and 1.52.
+        # The rates tend to 1 (O(eps)) from above as eps falls (an O(eps²) part still shows at
+        # the larger eps; the full study reaches 1.02 for s); the margins bracket that.
+        ("spreading", (1.0, 1.8), (0.9, 1.5)),
+        ("focusing", (1.0, 2.0), (0.9, 1.9)),
+    ):
+        sel = [r for r in rows if r[0] == case]
+        eps = [r[1] for r in sel]
+        en, es = [r[head.index("err n")] for r in sel], [r[head.index("err s")] for r in sel]
+        assert lo_n < rate(eps, en) < hi_n, (case, en)
+        assert lo_s < rate(eps, es) < hi_s, (case, es)
+        assert es[-1] < 5e-3
 
 
 def test_kinetic_moment_diffusion_rates(out):

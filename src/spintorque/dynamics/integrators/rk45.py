@@ -14,7 +14,10 @@ therefore be recomputed from (t, m) after a restart: ``state_dict`` holds only p
 resumed run reproduces an uninterrupted one bit for bit.
 
 Default tolerance rtol = atol = 1e-5 per step: OOMMF's RKF54 defaults (1°/ns error rate ≈ 1.7e-5 rad
-per 1 ps step) and mumax3's MaxErr = 1e-5 are of the same size.
+per 1 ps step) and mumax3's MaxErr = 1e-5 are of the same size. Measured with it on muMAG SP4
+field 1 (1 ps outputs, 1002 steps, 6013 evaluations per ns): first <mx> zero crossing 138.50 ps at
+2.5 nm cells (OOMMF 138.50 ps, trajectory RMS 5e-5), 0.14 ps from magnum.np at 5 nm (RMS 0.004).
+Set ``dt_max`` when the drive has features shorter than the steps the dynamics allow (pulses).
 """
 
 from __future__ import annotations

@@ -218,19 +218,34 @@ class Simulation:
     _ms_volume: np.ndarray | None = field(default=None, repr=False)
 
     # -- relaxation -------------------------------------------------------------------------------
-    def relax(self, m: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
-        """Relaxed unit magnetization from ``m`` and a dict of what the relaxation did."""
+    def relax(self, m: np.ndarray, progress: Callable[[str], None] | None = None,
+              progress_every: float = 10.0) -> tuple[np.ndarray, dict[str, Any]]:
+        """Relaxed unit magnetization from ``m`` and a dict of what the relaxation did.
+
+        ``progress`` gets a line (iteration, energy, max|m × H|) about every ``progress_every``
+        seconds of wall time.
+        """
         spec = self.cfg.relax
         method = _get(spec, "method", "minimize")
         tol = _get(spec, "tol")
         max_iter = int(_get(spec, "max_iter", 20000))
+        last = [_time.monotonic()]
+
+        def report(iteration: int, energy: float, torque: float) -> None:
+            now = _time.monotonic()
+            if progress is not None and now - last[0] >= progress_every:
+                progress(f"relaxing ({method}): iteration {iteration}, E = {energy:.6g} J, "
+                         f"max|mxH| = {torque:.3g} A/m (tol {tol} A/m)")
+                last[0] = now
+
         if method == "minimize":
             from .dynamics.minimize import minimize
 
             kwargs: dict[str, Any] = {"max_iter": max_iter}
             if tol is not None:
                 kwargs["tol"] = float(tol)
-            result = minimize(self.relax_llg, m, **kwargs)
+            result = minimize(self.relax_llg, m,
+                              callback=lambda i, _m, e, torque: report(i, e, torque), **kwargs)
             info = {"method": method, "converged": bool(getattr(result, "converged", True)),
                     "iterations": int(getattr(result, "iterations", -1)),
                     "max_torque": float(self.relax_llg.max_torque(result.m))}
@@ -248,6 +263,7 @@ class Simulation:
                 steps += 1
                 if steps % 20 == 0:
                     torque = llg.max_torque(m)
+                    report(steps, llg.field.energy(m), torque)
             torque = llg.max_torque(m)
             return m, {"method": method, "converged": torque <= tol, "iterations": steps,
                        "max_torque": torque}
@@ -639,7 +655,7 @@ def _run_locked(cfg: Any, out: Path, restart: bool, progress: Callable[[str], No
         t = 0.0
         if _get(_get(cfg, "relax"), "enabled", False):
             try:
-                m, relax_info = sim.relax(m)
+                m, relax_info = sim.relax(m, say, progress_every)
             except _numerical_errors() as exc:
                 raise SimulationError(f"relaxation (before t = 0 s) stopped: "
                                       f"{type(exc).__name__}: {exc}") from exc

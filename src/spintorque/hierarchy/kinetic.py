@@ -154,6 +154,15 @@ class KineticBGK1D:
         out[1:] = np.einsum("fab,bf...->af...", blocks, h[1:])
         return out
 
+    def _macro_propagator(self, dt: float) -> np.ndarray:
+        """exp(dt (w [M]x - g_sf I)) per cell, ``(n_x, 3, 3)``, exact (Rodrigues' formula)."""
+        r = np.linalg.norm(self.Mc, axis=1)
+        Kc = cross_matrix(self.Mc / np.where(r > 0, r, 1.0)[:, None])
+        th = (self.w * r * dt)[:, None, None]
+        return (np.eye(3) + np.sin(th) * Kc + (1 - np.cos(th)) * (Kc @ Kc)) * np.exp(
+            -self.g_sf * dt
+        )
+
     def micro_equilibrium(self, m: np.ndarray) -> np.ndarray:
         """First-order (Chapman-Enskog) micro part h = -(I - a[M]x)^-1 (v mu dm/dx + E m dmu/dv)."""
         m = self._check_m(m)
@@ -237,11 +246,7 @@ class KineticBGK1D:
         nx, nv = self.n_x, self.n_v
         lu_c = self._micro_operator(dt, 1, None)
         lu_s = self._micro_operator(dt, 3, cross_matrix(self.Mf))
-        # exact local macro source exp(dt (w K - g_sf I)) per cell (Rodrigues)
-        r = np.linalg.norm(self.Mc, axis=1)
-        Kc = cross_matrix(self.Mc / np.where(r > 0, r, 1.0)[:, None])
-        th = (self.w * r * dt)[:, None, None]
-        R = (np.eye(3) + np.sin(th) * Kc + (1 - np.cos(th)) * (Kc @ Kc)) * np.exp(-self.g_sf * dt)
+        R = self._macro_propagator(dt)
         v = self.v
 
         def step(m: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -262,10 +267,7 @@ class KineticBGK1D:
         v2 the discrete theta, R the exact precession/spin-flip factor."""
         dt = _validate_positive("dt", dt)
         A = inverse_p_minus_qK(1.0, self.a, self.Mf)
-        r = np.linalg.norm(self.Mc, axis=1)
-        Kc = cross_matrix(self.Mc / np.where(r > 0, r, 1.0)[:, None])
-        th = (self.w * r * dt)[:, None, None]
-        R = (np.eye(3) + np.sin(th) * Kc + (1 - np.cos(th)) * (Kc @ Kc)) * np.exp(-self.g_sf * dt)
+        R = self._macro_propagator(dt)
 
         def step(m: np.ndarray) -> np.ndarray:
             F = self.v2 * self._grad(m) - self.E * self.e_factor * self._avg(m)

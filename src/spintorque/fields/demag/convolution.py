@@ -155,6 +155,28 @@ def _product(c, k):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
+def _product_folded(c, k, ix, sx, iy, sy, iz, sz):  # pragma: no cover - compiled
+    # Same product with the kernel stored for non-negative frequencies only: K(P - f) equals
+    # K(f) for even components and -K(f) for odd ones. i* map a spectrum index to the stored one,
+    # s* are -1 where that index was reflected (odd components change sign there).
+    for i in range(c.shape[1]):
+        a = ix[i]
+        for j in range(c.shape[2]):
+            b = iy[j]
+            sxy = sx[i] * sy[j]
+            for q in range(c.shape[3]):
+                d = iz[q]
+                mx, my, mz = c[0, i, j, q], c[1, i, j, q], c[2, i, j, q]
+                xx, yy, zz = k[0, a, b, d], k[1, a, b, d], k[2, a, b, d]
+                xy = sxy * k[3, a, b, d]
+                xz = sx[i] * sz[q] * k[4, a, b, d]
+                yz = sy[j] * sz[q] * k[5, a, b, d]
+                c[0, i, j, q] = xx * mx + xy * my + xz * mz
+                c[1, i, j, q] = xy * mx + yy * my + yz * mz
+                c[2, i, j, q] = xz * mx + yz * my + zz * mz
+
+
+@numba.njit(cache=True)
 def _gather(buf, m, ms):  # pragma: no cover - compiled
     # buf[c, i, j, k] = Ms[i, j, k] * m[i, j, k, c] for the unpadded cells
     nx, ny, nz = ms.shape
@@ -232,8 +254,22 @@ class PrunedConvolution:
         pyfftw.FFTW(kernel, kspec, axes=[a + 1 for a in order[::-1]], flags=("FFTW_ESTIMATE",),
                     threads=threads).execute()
         del kernel
-        # spectra are real by parity; normalization of the unnormalized inverse folded in
-        self._kernel = (kspec.real / total).reshape(6, -1)
+        # spectra are real by parity; normalization of the unnormalized inverse folded in. Along
+        # the complex axes only frequencies 0..P/2 are kept (the rest follow by parity): a
+        # quarter of the kernel memory and traffic on 3D grids
+        keep = [slice(None)] * 4
+        self._fold = []
+        for a in range(3):
+            size = spec[a]
+            if a in order[1:]:
+                keep[a + 1] = slice(0, size // 2 + 1)
+                freq = np.arange(size)
+                index = np.minimum(freq, size - freq)
+                sign = np.where(freq > size // 2, -1.0, 1.0)
+            else:
+                index, sign = np.arange(size), np.ones(size)
+            self._fold += [index.astype(np.int64), sign]
+        self._kernel = np.ascontiguousarray(kspec.real[tuple(keep)]) / total
         del kspec
 
         def cut(array: np.ndarray, axes: list[int]) -> np.ndarray:
@@ -294,7 +330,7 @@ class PrunedConvolution:
             if pad is not None:
                 pad[...] = 0.0
             stage.execute()
-        _product(self._spec.reshape(3, -1), self._kernel)
+        _product_folded(self._spec, self._kernel, *self._fold)
         for stage in self._inverse:
             stage.execute()
         _scatter(out, self._out_view, mask)

@@ -148,12 +148,6 @@ class KineticBGK1D:
             + self.E * self._avg(m)[..., None] * self.dmu
         )
 
-    def _apply_block(self, blocks: np.ndarray, h: np.ndarray) -> np.ndarray:
-        """Apply per-face 3×3 blocks to the spin components of h (4, n_x, ...)."""
-        out = h.copy()
-        out[1:] = np.einsum("fab,bf...->af...", blocks, h[1:])
-        return out
-
     def _macro_propagator(self, dt: float) -> np.ndarray:
         """exp(dt (w [M]x - g_sf I)) per cell, ``(n_x, 3, 3)``, exact (Rodrigues' formula)."""
         r = np.linalg.norm(self.Mc, axis=1)
@@ -180,15 +174,6 @@ class KineticBGK1D:
             else np.zeros((4, self.n_x, self.n_v))
         )
         return m0, h0
-
-    def from_distribution(self, g_cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """State from a distribution given at cells and faces: ``g_cells`` is a pair
-        ``(g_at_cells, g_at_faces)`` each of shape ``(4, n_x, n_v)``."""
-        gc, gf = (np.asarray(a, dtype=float) for a in g_cells)
-        m = self.mean(gc)
-        mf = self.mean(gf)
-        h = (gf - mf[..., None] * self.mu) / self.eps
-        return m, h
 
     def moments(self, m: np.ndarray, h: np.ndarray) -> dict[str, np.ndarray]:
         """Density rho ``(n_x,)``, spin density m ``(3, n_x)`` at cells; currents at faces."""

@@ -328,3 +328,25 @@ def test_initial_file_of_wrong_shape_refused(tmp_path):
     cfg["layer"][0]["initial"] = {"file": str(path)}
     with pytest.raises(UserError, match=r"layer 'film': initial.file = .* \(3, 3, 1\)"):
         build(cfg)
+
+
+def test_driver_needs_no_transport_package_without_transport(monkeypatch):
+    import sys
+
+    # a None entry makes any import of the module fail, as if it were not installed
+    monkeypatch.setitem(sys.modules, "spintorque.transport.coupling", None)
+    sim = build(film())
+    assert sim.transport is None and [t.name for t in sim.terms] == ["exchange"]
+    with pytest.raises(ImportError):
+        build(trilayer(transport={"model": "diffusion", "current_density": 1e11}))
+
+
+def test_local_torques_from_config():
+    cfg = film(torque={"slonczewski": {"current_density": -6.25e11, "p": [0, 1, 0],
+                                       "region": "film"}},
+               run={"duration": 1e-12, "output_every": 1e-12, "alpha": 0.05})
+    sim = build(cfg)
+    assert [tq.name for tq in sim.torques] == ["slonczewski"]
+    assert np.all(sim.llg.alpha == 0.05)  # run.alpha overrides the material's 0.02
+    cfg = film(torque={"zhang_li": {"current_density": [1e12, 0, 0], "P": 0.5, "xi": 0.05}})
+    assert [tq.name for tq in build(cfg).torques] == ["zhang_li"]

@@ -176,7 +176,7 @@ def test_demag_and_state_estimate_follow_the_documented_counts() -> None:
     # with the base's diffusion model: U = 3 N z_refine unknowns, 21 entries per row
     u = 3 * n * 2
     csr = 21 * u * 12 + (u + 1) * 4
-    expected = csr + max(21 * u * 16, 3 * u * 8) + 29 * u * 8
+    expected = csr + max(21 * u * 16, 2 * 16 * u * 8) + 59 * u * 8
     assert memory.memory_breakdown(config_from_dict(base()))["transport"] == expected
     assert memory.estimate_memory(cfg) == sum(parts.values())
     # a thin film is not padded along z

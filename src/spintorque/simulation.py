@@ -677,8 +677,8 @@ def _run_locked(cfg: Any, out: Path, restart: bool, progress: Callable[[str], No
     try:
         table = TableWriter(out / TABLE, sim.columns(), resume_rows=ck.rows if resumed else None)
     except (ValueError, FileNotFoundError) as exc:
-        raise ResumeError(f"{out}: cannot resume: {exc}; start afresh with restart "
-                          "(--restart) or another output folder") from None
+        raise ResumeError(f"{out}: cannot resume: {exc}; use another output folder, or delete "
+                          "this one to start afresh") from None
     errors = _numerical_errors()
     every = float(_get(run, "checkpoint_every", 60.0))
     last_ck = _time.monotonic()
@@ -758,4 +758,4 @@ def _write_text(path: Path, text: str) -> None:
 
 def _mismatch(out: Path) -> str:
     return (f"{out} holds a run of a different config (config hash differs); use another output "
-            f"folder or restart (--restart) to discard it")
+            "folder, or delete this one to start afresh")

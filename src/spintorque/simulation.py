@@ -425,12 +425,14 @@ def _torques(cfg: Any, sample: Sample, alpha: float | None) -> list:
 
     if zl is not None:
         out.append(ZhangLi(sample, current_density=tuple(_get(zl, "current_density")),
-                           P=_get(zl, "P"), xi=float(_get(zl, "xi", 0.0)), alpha=alpha))
+                           P=_get(zl, "P"), xi=float(_get(zl, "xi", 0.0)),
+                           convention=_get(zl, "convention", "mumax3"), alpha=alpha))
     if sl is not None:
         out.append(Slonczewski(sample, current_density=float(_get(sl, "current_density")),
                                p=tuple(_get(sl, "p")), P=_get(sl, "P"),
                                Lambda=_get(sl, "Lambda"), eps_prime=_get(sl, "eps_prime"),
-                               region=_get(sl, "region"), alpha=alpha))
+                               region=_get(sl, "region"), thickness=_get(sl, "thickness"),
+                               alpha=alpha))
     return out
 
 

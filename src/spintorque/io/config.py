@@ -394,6 +394,10 @@ class ZhangLiConfig(_Model):
     current_density: Vec3 = Field(description="current density vector [A/m^2]")
     P: Float = Field(1.0, ge=-1, le=1, description="spin polarization [1], [-1, 1]")
     xi: Float = Field(0.0, description="non-adiabaticity [1]")
+    convention: Literal["mumax3", "oommf"] = Field(
+        "mumax3",
+        description="'mumax3' divides u by 1+xi^2; 'oommf' does not (muMAG SP5 specification)",
+    )
 
 
 class SlonczewskiConfig(_Model):
@@ -405,6 +409,9 @@ class SlonczewskiConfig(_Model):
     Lambda: Positive = Field(1.0, description="asymmetry parameter [1], > 0")
     eps_prime: Float = Field(0.0, description="secondary spin-torque parameter [1]")
     region: Name | None = Field(None, description="magnetic layer it acts on; default: all")
+    thickness: Positive | None = Field(
+        None, description="free-layer thickness [m], > 0; default: z extent of the region"
+    )
 
 
 class TorqueConfig(_Model):

@@ -143,8 +143,12 @@ class SweepRunner:
             import dask
             from distributed import Client, LocalCluster
 
-            self._config = dask.config.set(
-                {"distributed.scheduler.allowed-failures": self.allowed_failures})
+            self._config = dask.config.set({
+                "distributed.scheduler.allowed-failures": self.allowed_failures,
+                # one task per worker thread, the rest queued on the scheduler: with the default
+                # 1.1 a single-thread worker takes a second long run while another worker idles
+                "distributed.scheduler.worker-saturation": 1.0,
+            })
             self._config.__enter__()
             if self.scheduler:
                 self._client = Client(self.scheduler)

@@ -67,12 +67,12 @@ def random_m(shape: tuple[int, int, int, int], seed: int = 1) -> np.ndarray:
     return m / np.linalg.norm(m, axis=-1, keepdims=True)
 
 
-def build_terms(sample: Sample) -> EffectiveField:
+def build_terms(sample: Sample, threads: int = 1) -> EffectiveField:
     terms = [
         Exchange(sample),
         UniaxialAnisotropy(sample),
         Zeeman(sample, B=(0.0, 0.0, 0.01)),
-        Demag(sample),
+        Demag(sample, threads=threads),
     ]
     return EffectiveField(terms, sample.grid.vshape)
 
@@ -166,6 +166,8 @@ def magnumnp_time(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grids", default=",".join(GRIDS), help="comma-separated grid names")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="FFTW threads for Demag and the floor (default 1)")
     args = parser.parse_args()
     rows, variants = [], []
     mnp_status = "not installed"
@@ -174,9 +176,9 @@ def main() -> None:
             raise SystemExit(f"--grids: unknown grid {key!r}; choose from {list(GRIDS)}")
         n, cell = GRIDS[key]
         sample = Sample.uniform(Grid(n, cell), PERMALLOY)
-        build_terms(sample)  # warm-up: Numba cache load, FFTW wisdom
+        build_terms(sample, args.threads)  # warm-up: Numba cache load, FFTW wisdom
         t0 = time.perf_counter()
-        field = build_terms(sample)
+        field = build_terms(sample, args.threads)
         setup = time.perf_counter() - t0
         demag = field.terms[-1]
         m = random_m(sample.grid.vshape)
@@ -203,7 +205,8 @@ def main() -> None:
 
     print(f"# bench_field  {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"load average {os.getloadavg()[0]:.2f}; magnum.np {mnp_status}\n")
+          f"load average {os.getloadavg()[0]:.2f}; FFTW threads {args.threads}; "
+          f"magnum.np {mnp_status}\n")
     print("ms per evaluation, wall / CPU; ratios from CPU times of this run\n")
     print("| grid | padded | setup [ms] | full field | demag | unpruned floor | demag / floor "
           "| field / floor | magnum.np (this run) | magnum.np (notes) | field / notes |")

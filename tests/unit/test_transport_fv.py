@@ -144,3 +144,18 @@ def test_bad_input_names_the_field():
         MomentModel(sample, J, a=-1.0)
     with pytest.raises(ValueError, match="conducting"):
         DiffusionModel(Sample.stack((1, 1), (1e-9,) * 3, [("v", 2e-9, Material("vac"))]), J)
+
+
+def test_numba_and_numpy_assembly_agree():
+    rng = np.random.default_rng(5)
+    sample = Sample.stack(
+        (3, 2), (2e-9, 2e-9, 1e-9), [("FM1", 4e-9, FM), ("NM", 2e-9, NM), ("FM2", 3e-9, FM)]
+    )
+    m = rng.normal(size=sample.grid.vshape)
+    m /= np.linalg.norm(m, axis=-1, keepdims=True)
+    for model in (DiffusionModel(sample, [2e10, -1e10, 1e11]), MomentModel(sample, J, a=0.5)):
+        D, drift, R = model.coefficients(model.cell_m(m))
+        K1, b1 = model.op.assemble(D, drift, R, 1e12, backend="numba")
+        K2, b2 = model.op.assemble(D, drift, R, 1e12, backend="numpy")
+        assert abs(K1 - K2).max() < 1e-13 * abs(K2).max()
+        assert np.abs(b1 - b2).max() < 1e-13 * np.abs(b2).max()

@@ -1,0 +1,201 @@
+"""Cost of the spin-transport solve per LLG step on the talk's trilayer, next to the stray field.
+
+Device: FM1 200 nm / spacer 20 nm / FM2 60 nm, 128×64 nm in plane, 4 nm cells (32×16×70 =
+35,840 cells, 107,520 unknowns; ×2 at ``z_refine = 2``), magnum.fe parameters (PHYSICS.md §2),
+j = 1e11 A/m² along z. State: FM1 random (seeded, the experiment's start), FM2 +x.
+
+A "step" is what one field evaluation in an LLG stage costs: m moves by a small random
+rotation (``--dm``, default 1e-3 rad per cell, about one RK45 stage at 0.1 ps), then the
+transport model is re-assembled and solved, warm-started from the previous s. Columns, all in
+one run on the same machine: assembly and solve time per step [ms] (mean over ``--steps``
+steps after 3 warm-up steps), Krylov iterations per step, and the ratio to one
+``Demag.field`` call (min over batches). Wall-clock and process CPU times are both printed;
+on a shared machine the CPU time is the steadier figure. BLAS is pinned to one thread (the
+Krylov vector operations are BLAS level 1; extra BLAS threads only contend on a loaded machine)
+and FFTW runs single-threaded by default, so both sides use one core.
+
+    .venv/bin/python benchmarks/bench_transport.py [--steps 10] [--dm 1e-3] [--quick]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from spintorque import Material, Sample  # noqa: E402
+from spintorque.transport.diffusion import DiffusionModel  # noqa: E402
+from spintorque.transport.moment import MomentModel  # noqa: E402
+from spintorque.transport.solver import TransportSolver  # noqa: E402
+
+FM = Material(
+    "FM",
+    Ms=8e5,
+    A=1.3e-11,
+    Ku=5e2,
+    alpha=0.02,
+    D0=1e-3,
+    beta=0.9,
+    beta_prime=0.8,
+    lambda_sf=10e-9,
+    lambda_J=4e-9,
+    c_sd=3.125e-3,
+)
+NM = Material("Cu", D0=5e-3, lambda_sf=10e-9)
+
+
+def trilayer(nxy=(32, 16), fm1=200e-9) -> tuple[Sample, np.ndarray]:
+    sample = Sample.stack(
+        nxy, (4e-9,) * 3, [("FM1", fm1, FM), ("spacer", 20e-9, NM), ("FM2", 60e-9, FM)]
+    )
+    m = np.random.default_rng(1).normal(size=sample.grid.vshape)
+    m[sample.mask("FM2")] = [1.0, 0.0, 0.0]
+    m[sample.mask("spacer")] = 0.0
+    return sample, normalize(m)
+
+
+def normalize(m: np.ndarray) -> np.ndarray:
+    return m / np.maximum(np.linalg.norm(m, axis=-1, keepdims=True), 1e-300)
+
+
+def time_demag(sample: Sample, m: np.ndarray) -> tuple[float, float, str]:
+    """(wall, CPU) s per Demag.field call, and what was timed."""
+    try:
+        from spintorque.fields.demag import Demag
+
+        term = Demag(sample)
+        out = np.empty_like(m)
+
+        def call():
+            term.field(m, out=out)
+
+        what = "Demag.field"
+    except ImportError:  # stand-in: the bare zero-padded FFT convolution
+        shape = tuple(2 * n for n in sample.grid.n)
+        kern = np.fft.rfftn(np.random.default_rng(0).normal(size=(6, *shape)), axes=(1, 2, 3))
+
+        def call():
+            f = np.fft.rfftn(m.transpose(3, 0, 1, 2), s=shape, axes=(1, 2, 3))
+            h = np.stack(
+                [
+                    kern[0] * f[0] + kern[3] * f[1] + kern[4] * f[2],
+                    kern[3] * f[0] + kern[1] * f[1] + kern[5] * f[2],
+                    kern[4] * f[0] + kern[5] * f[1] + kern[2] * f[2],
+                ]
+            )
+            np.fft.irfftn(h, s=shape, axes=(1, 2, 3))
+
+        what = "bare numpy FFT convolution (Demag not importable)"
+    call()
+    wall = cpu = np.inf
+    for _ in range(5):
+        t0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(5):
+            call()
+        wall = min(wall, (time.perf_counter() - t0) / 5)
+        cpu = min(cpu, (time.process_time() - c0) / 5)
+    return wall, cpu, what
+
+
+def time_transport(model, m, method, precond, steps, dm, rng, rtol) -> dict:
+    solver = TransportSolver(model, method=method, preconditioner=precond, rtol=rtol)
+    mm = m.copy()
+    solver.solve(mm)
+    cold_its = solver.stats["iterations"]
+    for _ in range(3):  # warm-up steps
+        mm = normalize(
+            mm + dm * rng.normal(size=mm.shape) * (np.abs(mm).sum(-1, keepdims=True) > 0)
+        )
+        solver.solve(mm)
+    solver.stats.update(solves=0, iterations=0, assemble_s=0.0, solve_s=0.0)
+    t0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(steps):
+        mm = normalize(
+            mm + dm * rng.normal(size=mm.shape) * (np.abs(mm).sum(-1, keepdims=True) > 0)
+        )
+        solver.solve(mm)
+    wall, cpu = (time.perf_counter() - t0) / steps, (time.process_time() - c0) / steps
+    st = solver.stats
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "asm": st["assemble_s"] / steps,
+        "solve": st["solve_s"] / steps,
+        "its": st["iterations"] / steps,
+        "cold_its": cold_its,
+    }
+
+
+def time_splu(sample, m) -> float:
+    model = DiffusionModel(sample, 1e11)
+    solver = TransportSolver(model, method="splu")
+    t0 = time.perf_counter()
+    solver.solve(m)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--dm", type=float, default=1e-3)
+    ap.add_argument("--rtol", type=float, default=1e-6, help="Krylov relative residual")
+    ap.add_argument("--quick", action="store_true", help="default solver only")
+    args = ap.parse_args()
+    rng = np.random.default_rng(2)
+    sample, m = trilayer()
+    print(
+        f"# bench_transport  {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC  "
+        f"{platform.processor() or platform.machine()}  load avg {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"# trilayer {sample.grid.n} cells of 4 nm, j = 1e11 A/m^2, dm = {args.dm} rad per step, "
+        f"rtol = {args.rtol}"
+    )
+    dw, dc, what = time_demag(sample, m)
+    print(f"stray field ({what}): wall {1e3 * dw:.1f} ms, CPU {1e3 * dc:.1f} ms per call")
+    cases = [
+        ("diffusion", 1, "gmres", "line"),
+        ("diffusion", 2, "gmres", "line"),
+        ("moment", 1, "gmres", "line"),
+        ("moment", 2, "gmres", "line"),
+    ]
+    if not args.quick:
+        cases += [
+            ("diffusion", 1, "bicgstab", "line"),
+            ("diffusion", 1, "gmres", "block_jacobi"),
+            ("diffusion", 1, "bicgstab", "block_jacobi"),
+            ("moment", 1, "bicgstab", "line"),
+            ("diffusion", 1, "gmres", "ilu"),
+        ]
+    print(
+        f"{'model':>9} {'r':>2} {'unknowns':>9} {'method':>8} {'precond':>12} {'cold its':>8} "
+        f"{'its/step':>8} {'asm ms':>7} {'solve ms':>8} {'wall ms':>8} {'CPU ms':>7} "
+        f"{'CPU/demag':>9}"
+    )
+    for name, r, method, pc in cases:
+        cls = DiffusionModel if name == "diffusion" else MomentModel
+        model = cls(sample, 1e11, z_refine=r)
+        res = time_transport(model, m, method, pc, args.steps, args.dm, rng, args.rtol)
+        print(
+            f"{name:>9} {r:>2} {3 * model.ncells:>9} {method:>8} {pc:>12} {res['cold_its']:>8} "
+            f"{res['its']:>8.1f} {1e3 * res['asm']:>7.1f} {1e3 * res['solve']:>8.1f} "
+            f"{1e3 * res['wall']:>8.1f} {1e3 * res['cpu']:>7.1f} {res['cpu'] / dc:>9.2f}"
+        )
+    if not args.quick:
+        # sparse direct LU: fill grows fast with the cross-section, so only small ones
+        for nxy in ((4, 2), (8, 4), (16, 8)):
+            s2, m2 = trilayer(nxy)
+            t = time_splu(s2, m2)
+            print(f"splu (one factorization + solve) at {s2.grid.n}: {t:.2f} s wall")
+
+
+if __name__ == "__main__":
+    main()

@@ -122,13 +122,19 @@ def test_first_minimum_of_mx(reference):
     torque = ZhangLi(sample, CURRENT_DENSITY, P=P, xi=XI, convention=CONVENTION)
     integ = make_integrator("rk45", LLG(sample, field, torques=[torque]), rtol=1e-5, atol=1e-5)
     times = OUTPUT_EVERY * np.arange(1, int(round(DYNAMICS_DURATION / OUTPUT_EVERY)) + 1)
-    mx = np.empty(len(times))
+    mxy = np.empty((len(times), 2))
     t = 0.0
     for i, t_out in enumerate(times):
         m = integ.advance(t, m, float(t_out))
         t = float(t_out)
-        mx[i] = m[..., 0].mean()
+        mxy[i] = m[..., 0].mean(), m[..., 1].mean()
+    mx = mxy[:, 0]
     assert mx[0] < 0  # u along −x pushes the counter-clockwise, +z core so that <mx> drops
+    ref = np.column_stack([np.interp(times, t_ref, reference[:, c]) for c in (1, 2)])
+    # trajectory RMS of |Δ(<mx>, <my>)| ≤ 0.01 over 0-0.8 ns: the issue's 2 % at the minimum is
+    # 0.007 in <mx>; measured 0.004 here, while the 5 nm mesh (which fails the minimum) gives 0.020
+    rms = float(np.sqrt(np.mean(np.sum((mxy - ref) ** 2, axis=1))))
+    assert rms < 0.01, rms
     t_min, mx_min = first_minimum(times, mx)
     # issue tolerances; measured −1.4 % and −4.3 ps at this mesh (−0.8 %, +0.3 ps at 2.5 nm cubes)
     assert abs(mx_min / REF_FIRST_MIN[1] - 1) < 0.02, mx_min

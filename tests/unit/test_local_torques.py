@@ -298,6 +298,10 @@ def test_slonczewski_region_and_input_checks():
         Slonczewski(sample, 1e11, p=(0, 0, 0))
     with pytest.raises(ValueError, match="current_density"):
         Slonczewski(sample, float("inf"), p=(1, 0, 0))
+    with pytest.raises(ValueError, match="region = 'top'"):
+        Slonczewski(sample, 1e11, p=(1, 0, 0), region="top")
+    with pytest.raises(ValueError, match="no magnetic cells"):
+        Slonczewski(sample, 1e11, p=(1, 0, 0), region="spacer")
 
 
 def test_fused_kernels_match_the_numpy_path():

@@ -266,10 +266,14 @@ class Slonczewski:
         self.current_density = _finite("current_density", current_density)
         self.p = _vector("p", p, unit=True)
         grid = sample.grid
+        if region is not None and region not in sample.names:
+            raise ValueError(f"region = {region!r}: unknown; regions are {list(sample.names)}")
         active = sample.magnetic if region is None else sample.mask(region) & sample.magnetic
+        if not active.any():
+            raise ValueError(f"region = {region!r} has no magnetic cells for the torque to act on")
         if thickness is None:
             ks = np.nonzero(active.any(axis=(0, 1)))[0]
-            thickness = (ks[-1] - ks[0] + 1) * grid.cell[2] if ks.size else grid.cell[2]
+            thickness = (ks[-1] - ks[0] + 1) * grid.cell[2]
         thickness = _finite("thickness", thickness)
         if not thickness > 0:
             raise ValueError(f"thickness = {thickness!r} m must be > 0")

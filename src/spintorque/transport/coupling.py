@@ -61,8 +61,8 @@ class SpinAccumulationField:
         z_refine: int = 1,
         a: float = 1.0,
         sign_e: float = -1.0,
-        method: str = "gmres",
-        preconditioner: str = "line",
+        method: str = "bicgstab",
+        preconditioner: str = "auto",
         rtol: float = 1e-8,
     ):
         self.sample = sample

@@ -4,10 +4,12 @@ The matrix depends on m, so it changes at every LLG stage and a factorization ca
 while m is frozen. Methods (measured in ``benchmarks/bench_transport.py`` and
 ``docs/theory/transport.md``):
 
-- ``"gmres"`` (default, restart 50) / ``"bicgstab"``: Krylov solves warm-started from the last s
-  and preconditioned by ``"line"`` (default: exact banded LU of the z-line part of the matrix,
-  the diagonal 3×3 blocks plus the z-face blocks; O(N) to build and apply), ``"block_jacobi"``
-  (inverse of each cell's 3×3 diagonal block) or ``"ilu"`` (SuperLU incomplete LU). The
+- ``"bicgstab"`` (default; on a breakdown it continues with GMRES from where it stopped) /
+  ``"gmres"`` (restart 50): Krylov solves warm-started from the last s and preconditioned by
+  ``"block_jacobi"`` (inverse of each cell's 3×3 diagonal block), ``"line"`` (exact banded LU
+  of the z-line part of the matrix, the diagonal 3×3 blocks plus the z-face blocks; O(N) to
+  build and apply), ``"ilu"`` (SuperLU incomplete LU) or ``"auto"`` (default: block Jacobi on
+  cubic transport cells, line when ``z_refine`` flattens them). The
   spin-flip and s-d terms screen the operator (lengths of a few cells), so few iterations are
   needed; the line solve keeps that true when the transport mesh is refined along z.
 - ``"splu"``: sparse direct LU (SuperLU, COLAMD ordering) of the whole system.
@@ -27,7 +29,7 @@ from scipy.linalg import lapack
 from .fv import inv3, matvec3
 
 METHODS = ("gmres", "bicgstab", "splu")
-PRECONDITIONERS = ("line", "block_jacobi", "ilu", "none")
+PRECONDITIONERS = ("auto", "line", "block_jacobi", "ilu", "none")
 
 
 class TransportSolver:
@@ -48,8 +50,8 @@ class TransportSolver:
     def __init__(
         self,
         model,
-        method: str = "gmres",
-        preconditioner: str = "line",
+        method: str = "bicgstab",
+        preconditioner: str = "auto",
         rtol: float = 1e-8,
         maxiter: int = 1000,
     ):
@@ -63,6 +65,11 @@ class TransportSolver:
             raise ValueError(f"rtol = {rtol!r}: must be in (0, 1)")
         self.model = model
         self.method = method
+        if preconditioner == "auto":
+            # block Jacobi is cheapest on cubic transport cells; the z-line solve pays off once
+            # the cells are flattened along z (z_refine > 1), where Jacobi needs many iterations
+            h = model.mesh.grid.cell
+            preconditioner = "line" if max(h) > 1.5 * h[2] else "block_jacobi"
         self.preconditioner = preconditioner
         self.rtol = float(rtol)
         self.maxiter = int(maxiter)
@@ -165,15 +172,18 @@ class TransportSolver:
 
         # stop on the true residual relative to ‖b‖ (atol makes it independent of x0)
         atol = self.rtol * bnorm
+        x, info = x0, -1
         if self.method == "bicgstab":
             x, info = spla.bicgstab(
                 K, b, x0=x0, rtol=0.0, atol=atol, maxiter=self.maxiter, M=M, callback=cb
             )
-        else:
+            if info < 0:  # breakdown (moment model, rotated fluxes): continue with GMRES
+                self.stats["fallbacks"] = self.stats.get("fallbacks", 0) + 1
+        if info != 0:
             x, info = spla.gmres(
                 K,
                 b,
-                x0=x0,
+                x0=x,
                 rtol=0.0,
                 atol=atol,
                 restart=50,

@@ -14,7 +14,7 @@ from spintorque.io.config import config_from_dict
 
 
 @pytest.mark.parametrize("materials", sorted(MATERIAL_SETS))
-@pytest.mark.parametrize("name", ["quick", "full", "smoke"])
+@pytest.mark.parametrize("name", ["quick", "medium", "full", "smoke"])
 def test_presets_give_valid_configs(name, materials):
     exp = preset(name, materials=materials, model="moment")
     cfg = config_from_dict(exp.to_config(9.7e10), check_memory=False)

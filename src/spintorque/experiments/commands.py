@@ -31,6 +31,7 @@ RELAX_TASK = "spintorque.experiments.runner:relax_task"
 #: 7.4 ... 10.2 read in units of 1e12 A/m². ``--currents``/``--resolution`` override.
 SCANS = {
     "quick": ([400.0, 800.0, 1200.0], 100.0),
+    "medium": ([400.0, 800.0, 1200.0], 100.0),
     "full": ([100.0, 200.0, 400.0, 600.0, 800.0, 1000.0, 1200.0], 0.1),
     "smoke": ([5.0, 15.0], 0.1),
 }
@@ -139,7 +140,8 @@ def write_outputs(store, out: Path, resolution: float) -> str:
 
 @click.command()
 @click.option("--preset", "preset_name", type=click.Choice(sorted(PRESETS)), default="quick",
-              show_default=True, help="quick: coarse mesh, minutes; full: 4 nm cells, hours.")
+              show_default=True,
+              help="quick: 16 nm cells, minutes; medium: 8 nm; full: 4 nm cells, hours.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               required=True, help="Output folder (store, runs, table, figures); re-run resumes.")
 @click.option("--scheduler", default=None, help="Address of an existing Dask scheduler.")

@@ -78,5 +78,8 @@ def test_ap_study(out):
     small = [i for i, e in enumerate(eps) if e <= 1e-2]
     dk = [rows[i][head.index("kin AP-limit")] for i in small]
     dm = [rows[i][head.index("mom AP-limit")] for i in small]
-    assert abs(rate([eps[i] for i in small], dk) - 1) < 0.1  # kinetic: O(eps) (measured 0.99)
+    # kinetic: at least O(eps) (measured 1.00 here, 32 cells; 1.25 in the 64-cell study, where the
+    # O(eps²) continuous gap still shows at eps = 1e-2 before the O(eps dx^p) upwind term)
+    assert 0.9 < rate([eps[i] for i in small], dk) < 2.1
+    assert dk[-1] < 1e-5
     assert abs(rate([eps[i] for i in small], dm) - 2) < 0.1  # moment: O(eps²) (measured 2.00)

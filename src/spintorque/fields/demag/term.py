@@ -21,7 +21,8 @@ class Demag:
         point-dipole kernel instead of Newell's formulas (see :mod:`.newell`).
     threads, planner : FFTW options, see :class:`.convolution.PrunedConvolution`.
 
-    Energy: ``-mu0/2 sum(Ms V m·H)`` [J].
+    Energy: ``-mu0/2 sum(Ms V m·H)`` [J]. An instance reuses its FFT buffers: use one instance
+    per thread. Periodic images are not implemented (open boundaries only).
     """
 
     name = "demag"

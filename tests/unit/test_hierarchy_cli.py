@@ -7,12 +7,12 @@ from spintorque.cli import main
 
 def test_hierarchy_command_writes_table_and_figure(tmp_path):
     res = CliRunner().invoke(
-        main, ["hierarchy", "schrodinger-liouville", "--out", str(tmp_path), "--quick"]
+        main, ["hierarchy", "moment-diffusion", "--out", str(tmp_path), "--quick"]
     )
     assert res.exit_code == 0, res.output
     for ext in ("csv", "md", "png"):
-        assert (tmp_path / f"schrodinger-liouville.{ext}").stat().st_size > 0
-    assert "rate" in (tmp_path / "schrodinger-liouville.md").read_text()
+        assert (tmp_path / f"moment-diffusion.{ext}").stat().st_size > 0
+    assert "rate" in (tmp_path / "moment-diffusion.md").read_text()
 
 
 def test_hierarchy_command_rejects_unknown_study(tmp_path):

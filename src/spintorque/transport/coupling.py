@@ -63,7 +63,7 @@ class SpinAccumulationField:
         sign_e: float = -1.0,
         method: str = "bicgstab",
         preconditioner: str = "auto",
-        rtol: float = 1e-8,
+        rtol: float = 1e-6,
     ):
         self.sample = sample
         self._current_fn = current_density if callable(current_density) else None

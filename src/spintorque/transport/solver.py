@@ -52,7 +52,7 @@ class TransportSolver:
         model,
         method: str = "bicgstab",
         preconditioner: str = "auto",
-        rtol: float = 1e-8,
+        rtol: float = 1e-6,
         maxiter: int = 1000,
     ):
         if method not in METHODS:

@@ -1,4 +1,5 @@
-"""The stray-field (demag) term: ``H = N * (Ms m)`` with the Newell tensor, open boundaries."""
+"""The stray-field (demag) term: ``H = N * (Ms m)`` with the Newell tensor; open boundaries or
+periodic images."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import numpy as np
 from ...materials import Sample
 from ..base import quadratic_energy
 from .convolution import PrunedConvolution
+from .images import image_tensor, validate_repeats
 from .newell import R_SWITCH, demag_tensor
 
 
@@ -20,9 +22,12 @@ class Demag:
     r_switch : distance [largest cell edges] beyond which the tensor is the cell-averaged
         point-dipole kernel instead of Newell's formulas (see :mod:`.newell`).
     threads, planner : FFTW options, see :class:`.convolution.PrunedConvolution`.
+    pbc : ``(Rx, Ry, Rz)`` periodic images on each side along x, y, z (0: open, the default);
+        the field is that of ``2R + 1`` copies of the sample (:mod:`.images`). Set-up cost and
+        tensor memory grow like ``prod(R + 1)``.
 
     Energy: ``-mu0/2 sum(Ms V m·H)`` [J]. An instance reuses its FFT buffers: use one instance
-    per thread. Periodic images are not implemented (open boundaries only).
+    per thread.
     """
 
     name = "demag"
@@ -33,12 +38,17 @@ class Demag:
         r_switch: float = R_SWITCH,
         threads: int | None = None,
         planner: str = "FFTW_MEASURE",
+        pbc: tuple[int, int, int] | None = None,
     ):
         grid = sample.grid
         self.sample = sample
         self._ms = np.ascontiguousarray(sample.param("Ms"), dtype=float)
         self._mask = sample.magnetic.astype(float)
-        self.tensor = demag_tensor(grid.n, grid.cell, r_switch)
+        self.pbc = validate_repeats(pbc)
+        if any(self.pbc):
+            self.tensor = image_tensor(grid.n, grid.cell, self.pbc, r_switch)
+        else:
+            self.tensor = demag_tensor(grid.n, grid.cell, r_switch)
         """Tensor on non-negative offsets, ``(6, nx, ny, nz)``: xx, yy, zz, xy, xz, yz."""
         self._conv = PrunedConvolution(self.tensor, threads=threads, planner=planner)
         self._ms_volume = self._ms * grid.cell_volume

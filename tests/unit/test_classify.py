@@ -103,3 +103,12 @@ def test_circulation_ignores_empty_cells_and_bad_input():
         classify_layer(np.zeros((4, 4, 1, 3)))
     with pytest.raises(ValueError, match="Thresholds.uniform"):
         Thresholds(uniform=1.5)
+
+
+def test_family_merges_end_domain_detail():
+    c = classify_layer(_ends(-0.6, 0.6), "FM2", CELL)
+    assert c.family == "FM2 +x" and c.to_dict()["family"] == "FM2 +x"
+    x, y = _xy()
+    r = np.hypot(x, y)
+    v = classify_layer(_block(-y / r, x / r), "FM2", CELL)
+    assert v.family == v.label == "FM2 vortex (ccw)"

@@ -70,9 +70,19 @@ class LayerState:
     end_tilts: tuple[float, float]
     polarity: int
 
+    @property
+    def family(self) -> str:
+        """The label without the end-domain detail: uniform, C- and S-states along the same axis
+        are one family ("FM2 +x"); vortices keep their sense, multidomain stays. Switching
+        tables use this, since C/S end tilts flip with small transients."""
+        if self.kind in ("uniform", "C-state", "S-state"):
+            return f"{self.layer} {self.axis}"
+        return self.label
+
     def to_dict(self) -> dict:
-        """JSON-friendly dict (tuples become lists)."""
+        """JSON-friendly dict (tuples become lists); includes ``family``."""
         d = asdict(self)
+        d["family"] = self.family
         d["mean"] = list(self.mean)
         d["end_tilts"] = list(self.end_tilts)
         return d

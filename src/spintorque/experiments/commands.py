@@ -26,13 +26,14 @@ SWITCHING_TASK = "spintorque.experiments.runner:switching_task"
 RELAX_TASK = "spintorque.experiments.runner:relax_task"
 
 #: Default scans per preset: (coarse currents, bisection resolution), both in 1e10 A/m². With the
-#: magnumfe set FM2 does not leave +x within 0.5 ns at 1e12 A/m² and is switching at 1e13 A/m²
-#: (quick mesh, diffusion model), so the scans cover 1e12 to 1.2e13 A/m²; that is the talk's
-#: 7.4 ... 10.2 read in units of 1e12 A/m². ``--currents``/``--resolution`` override.
+#: magnumfe set FM2 stays near +x for 0.5 ns at 2e12 A/m² and breaks up at 4e12 A/m² and above
+#: (quick mesh, both models; at 1e12 nothing happens in 0.5 ns on the medium mesh), so the scans
+#: span 1e12 to 1.6e13 A/m²; the quick/medium resolution 1e11 A/m² is the talk's 0.1 read in units
+#: of 1e12 A/m². ``--currents``/``--resolution`` override.
 SCANS = {
-    "quick": ([400.0, 800.0, 1200.0], 100.0),
-    "medium": ([400.0, 800.0, 1200.0], 100.0),
-    "full": ([100.0, 200.0, 400.0, 600.0, 800.0, 1000.0, 1200.0], 0.1),
+    "quick": ([100.0, 200.0, 400.0, 800.0, 1600.0], 10.0),
+    "medium": ([100.0, 200.0, 400.0, 800.0, 1600.0], 10.0),
+    "full": ([100.0, 200.0, 300.0, 400.0, 600.0, 800.0, 1200.0], 0.1),
     "smoke": ([5.0, 15.0], 0.1),
 }
 COARSE = {name: scan[0] for name, scan in SCANS.items()}
@@ -151,7 +152,7 @@ def write_outputs(store, out: Path, resolution: float) -> str:
 @click.option("--currents", default=None,
               help="Coarse scan, comma-separated, in 1e10 A/m² (default per preset).")
 @click.option("--resolution", type=float, default=None,
-              help="Bisection resolution in 1e10 A/m² (default per preset: quick 100, else 0.1).")
+              help="Bisection resolution in 1e10 A/m² (default per preset: 10, full 0.1).")
 @click.option("--materials", type=click.Choice(sorted(MATERIAL_SETS)), default="magnumfe",
               show_default=True)
 @click.option("--t-fm1", "t_fm1", type=float, default=None, help="FM1 thickness in nm.")

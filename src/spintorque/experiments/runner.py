@@ -117,7 +117,8 @@ def run_switching_point(
     ``layers.png``; ``animate`` adds ``FM2.gif`` (z-averaged FM2 over time).
 
     Returns a JSON-friendly dict: ``current`` [A/m²], ``model``, ``label`` (all layers),
-    ``state`` (FM2's label), ``states`` (per layer: label, kind, mean, circulation, ...),
+    ``state`` (FM2's label family, e.g. "FM2 +x" for a C-state along +x), ``state_detail``
+    (FM2's full label), ``states`` (per layer: label, family, kind, mean, circulation, ...),
     ``averages`` {layer: [mx, my, mz]}, ``tmr`` (relative orientation and TMR), ``t_end`` [s],
     ``settled``, ``steps``, ``wall_s`` [s], ``files`` {name: path}.
     """
@@ -200,11 +201,13 @@ def run_switching_point(
             if gif is not None:
                 files["animation"] = str(gif)
     states = cls["states"]
+    fm2 = states.get("FM2", next(iter(states.values())))
     return {
         "current": j,
         "model": exp.model,
         "label": cls["label"],
-        "state": states.get("FM2", next(iter(states.values())))["label"],
+        "state": fm2["family"],
+        "state_detail": fm2["label"],
         "states": states,
         "averages": averages,
         "tmr": tmr,

@@ -235,11 +235,11 @@ class TrilayerExperiment:
 
 
 #: Named presets. ``quick``: 16 × 16 × 20 nm cells (3 × the exchange length in-plane: crude, but
-#: a whole two-model table fits in minutes on 2 cores), 0.5 ns limit; ``medium``: 8 × 8 × 10 nm,
+#: a whole two-model table fits in minutes on 2 cores), 1 ns limit; ``medium``: 8 × 8 × 10 nm,
 #: 0.5 ns (a few minutes per run on one core); ``full``: 4 nm cells, 2 ns (the talk's device at the
 #: resolution of §6's replica); ``smoke``: the quick mesh for 0.1 ns, for tests.
 PRESETS: dict[str, dict[str, Any]] = {
-    "quick": {"cell": (16e-9, 16e-9, 20e-9), "duration": 0.5e-9, "output_every": 10e-12,
+    "quick": {"cell": (16e-9, 16e-9, 20e-9), "duration": 1e-9, "output_every": 10e-12,
               "min_duration": 0.3e-9, "settle_window": 0.2e-9},
     "medium": {"cell": (8e-9, 8e-9, 10e-9), "duration": 0.5e-9, "output_every": 20e-12,
                "min_duration": 0.3e-9, "settle_window": 0.2e-9},

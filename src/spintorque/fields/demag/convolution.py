@@ -1,12 +1,13 @@
 """Zero-padded FFT convolution ``H = N * M`` of a symmetric 3x3 kernel with a vector field.
 
-Pruned: each axis of length > 1 is padded to ``P >= 2n - 1`` (a 7-smooth length); an axis of length
-1 is not padded or transformed. The forward pass transforms the last such axis first (real to
-complex), then each further axis only on the slabs that are not pure padding; the inverse pass
-mirrors it and never transforms rows that would be cropped. The six kernel spectra are real (every
-component is even or odd along each axis), so the Fourier-space product is a real 3x3 symmetric
-matrix times a complex 3-vector, done in place by one fused Numba kernel. Transforms are pyFFTW
-plans made once, on buffers reused for every call.
+Pruned: each axis of length > 1 is padded to ``P >= 2n - 1`` (an even 5-smooth length); an axis
+of length 1 is not padded or transformed. The forward pass transforms the last such axis first
+(real to complex), then each further axis only on the slabs that are not pure padding; the
+inverse pass mirrors it and never transforms rows that would be cropped. The six kernel spectra
+are real (every component is even or odd along each axis), so the Fourier-space product is a real
+3x3 symmetric matrix times a complex 3-vector, done in place by one fused Numba kernel.
+Transforms are pyFFTW plans made once, on buffers reused for every call; FFTW wisdom is cached
+on disk (:func:`wisdom_path`).
 """
 
 from __future__ import annotations
@@ -217,8 +218,9 @@ class PrunedConvolution:
         the order xx, yy, zz, xy, xz, yz, parity as for a demag tensor.
     threads : FFTW threads (default 1: a second thread gains about 25 % on 3D grids of a quiet
         2-core machine, PERFORMANCE_NOTES.md, but loses several-fold when the cores are shared).
-    planner : FFTW planner flag, ``"FFTW_MEASURE"`` (default; planning costs about 0.1 s on
-        100x25x1, 1 s on 128x64x32 and pays off after some tens of calls) or ``"FFTW_ESTIMATE"``.
+    planner : FFTW planner flag, ``"FFTW_MEASURE"`` (default; planning costs about 0.2 s on
+        100x25x1 and 1 s on 128x64x32 once per machine, then comes from the wisdom cache),
+        ``"FFTW_ESTIMATE"`` (no planning, 10-20 % slower calls) or ``"FFTW_PATIENT"``.
     """
 
     def __init__(

@@ -161,7 +161,7 @@ def main() -> None:
     )
     dw, dc, what = time_demag(sample, m)
     print(f"stray field ({what}): wall {1e3 * dw:.1f} ms, CPU {1e3 * dc:.1f} ms per call")
-    cases = [(name, r, "bicgstab", "auto") for name in ("diffusion", "moment") for r in (1, 2)]
+    cases = [(name, r, "auto", "auto") for name in ("diffusion", "moment") for r in (1, 2)]
     if not args.quick:
         cases += [
             (name, r, meth, pc)
@@ -169,7 +169,7 @@ def main() -> None:
             for r in (1, 2)
             for meth in ("bicgstab", "gmres")
             for pc in ("block_jacobi", "line")
-            if (meth, pc) != ("bicgstab", "block_jacobi" if r == 1 else "line")
+            if (meth, pc) != ("gmres" if name == "moment" else "bicgstab", "block_jacobi")
         ]
     print(
         f"{'model':>9} {'r':>2} {'unknowns':>9} {'method':>8} {'precond':>12} {'cold its':>8} "
@@ -181,7 +181,8 @@ def main() -> None:
         model = cls(sample, 1e11, z_refine=r)
         res = time_transport(model, m, method, pc, args.steps, args.dm, rng, args.rtol)
         if pc == "auto":
-            pc = TransportSolver(model, preconditioner="auto").preconditioner + "*"
+            chosen = TransportSolver(model)
+            method, pc = chosen.method + "*", chosen.preconditioner + "*"
         print(
             f"{name:>9} {r:>2} {3 * model.ncells:>9} {method:>8} {pc:>12} {res['cold_its']:>8} "
             f"{res['its']:>8.1f} {1e3 * res['asm']:>7.1f} {1e3 * res['solve']:>8.1f} "

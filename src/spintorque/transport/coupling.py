@@ -37,7 +37,8 @@ class SpinAccumulationField:
     ----------
     sample : Sample (transport parameters per region, see :class:`DiffusionModel`)
     model : ``"diffusion"`` (ZLF) or ``"moment"``, or a model instance (then ``bc``,
-        ``z_refine``, ``a``, ``sign_e`` are ignored and its own current is the default)
+        ``z_refine``, ``a``, ``sign_e`` are ignored; a nonzero ``current_density`` replaces the
+        model's current)
     current_density : A/m²; scalar (along z), 3-vector, or a callable ``t [s] -> either``
     bc, z_refine, sign_e : see :class:`DiffusionModel`; ``a`` : moment-model coefficient
     method, preconditioner, rtol : see :class:`TransportSolver`
@@ -61,7 +62,7 @@ class SpinAccumulationField:
         z_refine: int = 1,
         a: float = 1.0,
         sign_e: float = -1.0,
-        method: str = "bicgstab",
+        method: str = "auto",
         preconditioner: str = "auto",
         rtol: float = 1e-6,
     ):
@@ -75,6 +76,8 @@ class SpinAccumulationField:
                 model = MomentModel(sample, j0, a=a, bc=bc, z_refine=z_refine, sign_e=sign_e)
             else:
                 raise ValueError(f"model = {model!r}: allowed values are {MODELS}")
+        elif not callable(current_density) and np.any(current_vector(current_density)):
+            model.current = current_vector(current_density)
         self.model = model
         self.solver = TransportSolver(
             model, method=method, preconditioner=preconditioner, rtol=rtol

@@ -4,12 +4,13 @@ The matrix depends on m, so it changes at every LLG stage and a factorization ca
 while m is frozen. Methods (measured in ``benchmarks/bench_transport.py`` and
 ``docs/theory/transport.md``):
 
-- ``"bicgstab"`` (default; on a breakdown it continues with GMRES from where it stopped) /
-  ``"gmres"`` (restart 50): Krylov solves warm-started from the last s and preconditioned by
+- ``"bicgstab"`` (on a breakdown it continues with GMRES from where it stopped) / ``"gmres"``
+  (restart 50) / ``"auto"`` (default: BiCGSTAB for the diffusion model, GMRES for the moment
+  model): Krylov solves warm-started from the last s and preconditioned by
   ``"block_jacobi"`` (inverse of each cell's 3×3 diagonal block), ``"line"`` (exact banded LU
   of the z-line part of the matrix, the diagonal 3×3 blocks plus the z-face blocks; O(N) to
-  build and apply), ``"ilu"`` (SuperLU incomplete LU) or ``"auto"`` (default: block Jacobi on
-  cubic transport cells, line when ``z_refine`` flattens them). The
+  build and apply), ``"ilu"`` (SuperLU incomplete LU) or ``"auto"`` (default: block Jacobi up
+  to ``z_refine = 2``, line beyond). The
   spin-flip and s-d terms screen the operator (lengths of a few cells), so few iterations are
   needed; the line solve keeps that true when the transport mesh is refined along z.
 - ``"splu"``: sparse direct LU (SuperLU, COLAMD ordering) of the whole system.
@@ -28,7 +29,7 @@ from scipy.linalg import lapack
 
 from .fv import inv3, matvec3
 
-METHODS = ("gmres", "bicgstab", "splu")
+METHODS = ("auto", "bicgstab", "gmres", "splu")
 PRECONDITIONERS = ("auto", "line", "block_jacobi", "ilu", "none")
 
 
@@ -50,7 +51,7 @@ class TransportSolver:
     def __init__(
         self,
         model,
-        method: str = "bicgstab",
+        method: str = "auto",
         preconditioner: str = "auto",
         rtol: float = 1e-6,
         maxiter: int = 1000,
@@ -65,11 +66,15 @@ class TransportSolver:
             raise ValueError(f"rtol = {rtol!r}: must be in (0, 1)")
         self.model = model
         self.method = method
+        if method == "auto":
+            # measured (docs/performance.md): BiCGSTAB is cheapest for ZLF; on the moment model
+            # it breaks down repeatedly (rotated transverse fluxes), GMRES is 4x cheaper there
+            method = "gmres" if getattr(model, "name", "") == "moment" else "bicgstab"
         if preconditioner == "auto":
-            # block Jacobi is cheapest on cubic transport cells; the z-line solve pays off once
-            # the cells are flattened along z (z_refine > 1), where Jacobi needs many iterations
+            # block Jacobi is cheapest up to z_refine = 2; the z-line solve pays off once the
+            # cells are flat (z_refine = 8: 23 instead of 410 BiCGSTAB iterations)
             h = model.mesh.grid.cell
-            preconditioner = "line" if max(h) > 1.5 * h[2] else "block_jacobi"
+            preconditioner = "line" if max(h) > 2.5 * h[2] else "block_jacobi"
         self.preconditioner = preconditioner
         self.rtol = float(rtol)
         self.maxiter = int(maxiter)

@@ -310,3 +310,13 @@ def test_film_with_inplane_images_tends_to_the_infinite_film():
         Demag(sample, pbc=(-1, 0, 0))
     with pytest.raises(ValueError, match="pbc"):
         Demag(sample, pbc=(1.5, 0, 0))
+
+
+def test_nan_in_m_propagates():
+    # the drivers' numerical guards look for non-finite fields; the fused product must not
+    # assume finite inputs (only FMA contraction is enabled in it)
+    sample = Sample.uniform(Grid((6, 5, 3), (2e-9, 2e-9, 2e-9)), PY)
+    m = np.zeros(sample.grid.vshape)
+    m[..., 0] = 1.0
+    m[2, 2, 1, 1] = np.nan
+    assert np.isnan(Demag(sample).field(m)).any()

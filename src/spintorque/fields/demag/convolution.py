@@ -144,7 +144,7 @@ def wrap_kernel(octant: np.ndarray, padded: tuple[int, int, int], out: np.ndarra
     return out
 
 
-@numba.njit(cache=True, fastmath=False)
+@numba.njit(cache=True, fastmath={"contract"})
 def _product(c, k):  # pragma: no cover - compiled
     # c: (3, n) complex spectra of M, overwritten with those of H; k: (6, n) real kernel spectra
     for i in range(c.shape[1]):
@@ -155,7 +155,7 @@ def _product(c, k):  # pragma: no cover - compiled
         c[2, i] = xz * mx + yz * my + zz * mz
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath={"contract"})  # FMA only (NaNs still propagate): 8 -> 6 ms
 def _product_folded(c, k, ix, sx, iy, sy, iz, sz):  # pragma: no cover - compiled
     # Same product with the kernel stored for non-negative frequencies only: K(P - f) equals
     # K(f) for even components and -K(f) for odd ones. i* map a spectrum index to the stored one,

@@ -133,6 +133,11 @@ def write_outputs(store, out: Path, resolution: float) -> str:
         raise click.ClickException(f"{store.path}: no finished switching runs")
     results = _search_results(points, resolution)
     md = table_markdown(results)
+    runs = [r.result for r in store.rows("done") if r.params.get("kind") == "switching"]
+    unsettled = sum(1 for r in runs if not r.get("settled", True))
+    if unsettled:
+        md += (f"\n{unsettled} of {len(runs)} runs reached the time limit without settling; their "
+               "states are snapshots at the time limit, not locally stable states.\n")
     (out / "table.md").write_text(md, encoding="utf-8")
     (out / "table.csv").write_text(table_csv(results), encoding="utf-8")
     plot.plot_switching_diagram(points, out / "switching.png", "final FM2 state vs current")

@@ -25,12 +25,19 @@ def _tasks(kind: str, n: int, out: str) -> tuple[str, dict]:
     from spintorque.experiments.runner import relax_state
     from spintorque.experiments.trilayer import preset
 
-    exp = preset("smoke", duration=0.1e-9)
+    exp = preset("smoke", duration=0.3e-9, min_duration=0.3e-9)  # ~2-5 s per point
     relaxed = os.path.join(out, "relaxed.npy")
     relax_state(exp, relaxed)
     return "spintorque.experiments.runner:switching_task", {
         f"j{i}": {"experiment": exp.to_dict(), "current": (i + 1) * 1e10, "relaxed": relaxed,
                   "figures": False} for i in range(n)}
+
+
+def _warm(task: str, params: dict) -> None:
+    """One untimed point on a worker: numba compiles its kernels once per process."""
+    from spintorque.sweep.dask_runner import resolve
+
+    resolve(task)(params)
 
 
 def throughput(kind: str, n: int) -> None:
@@ -42,7 +49,7 @@ def throughput(kind: str, n: int) -> None:
         task, tasks = _tasks(kind, n, tmp)
         for workers in (1, 2):
             with SweepRunner(workers=workers) as runner:
-                runner.worker_pids()  # start the cluster outside the timing
+                runner.client.run(_warm, task, next(iter(tasks.values())))  # JIT, not timed
                 with Store(os.path.join(tmp, f"w{workers}.sqlite")) as st:
                     t0 = time.perf_counter()
                     s = runner.run(st, task, tasks, progress=False)

@@ -159,3 +159,11 @@ def test_numba_and_numpy_assembly_agree():
         K2, b2 = model.op.assemble(D, drift, R, 1e12, backend="numpy")
         assert abs(K1 - K2).max() < 1e-13 * abs(K2).max()
         assert np.abs(b1 - b2).max() < 1e-13 * np.abs(b2).max()
+
+
+def test_auto_choices():
+    sample = Sample.stack((1, 1), (1e-9,) * 3, [("FM", 4e-9, FM), ("NM", 2e-9, NM)])
+    assert TransportSolver(DiffusionModel(sample, J)).method == "bicgstab"
+    assert TransportSolver(MomentModel(sample, J)).method == "gmres"
+    assert TransportSolver(DiffusionModel(sample, J, z_refine=2)).preconditioner == "block_jacobi"
+    assert TransportSolver(DiffusionModel(sample, J, z_refine=4)).preconditioner == "line"

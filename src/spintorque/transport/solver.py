@@ -65,11 +65,11 @@ class TransportSolver:
         if not (0 < rtol < 1):
             raise ValueError(f"rtol = {rtol!r}: must be in (0, 1)")
         self.model = model
-        self.method = method
         if method == "auto":
             # measured (docs/performance.md): BiCGSTAB is cheapest for ZLF; on the moment model
             # it breaks down repeatedly (rotated transverse fluxes), GMRES is 4x cheaper there
             method = "gmres" if getattr(model, "name", "") == "moment" else "bicgstab"
+        self.method = method
         if preconditioner == "auto":
             # block Jacobi is cheapest up to z_refine = 2; the z-line solve pays off once the
             # cells are flat (z_refine = 8: 23 instead of 410 BiCGSTAB iterations)

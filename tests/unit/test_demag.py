@@ -264,6 +264,10 @@ def test_fftw_wisdom_is_cached_between_runs(tmp_path, monkeypatch):
     from spintorque.fields.demag import convolution
 
     monkeypatch.setenv("SPINTORQUE_CACHE_DIR", str(tmp_path))
+    # start from no wisdom at all: earlier tests in this process may already have planned (or
+    # loaded from the user cache) this length, and then planning would add nothing to save
+    convolution.pyfftw.forget_wisdom()
+    monkeypatch.setattr(convolution, "_wisdom_loaded", False)
     convolution.PrunedConvolution(demag_tensor((1, 1, 97), (1.0, 1.0, 1.0)))
     path = convolution.wisdom_path()
     assert path.parent == tmp_path and path.stat().st_size > 0

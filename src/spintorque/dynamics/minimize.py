@@ -45,12 +45,16 @@ class MinimizeResult:
     message: str = field(default="")
 
 
-def _projected(llg: LLG, m: np.ndarray, t: float, g: np.ndarray, tmp: np.ndarray) -> float:
-    """g = m × (m × H(m)); returns max |g| = max |m × H| [A/m]."""
-    h = llg.field.field(m, t, out=llg.h)
+def _evaluate(
+    llg: LLG, m: np.ndarray, t: float, g: np.ndarray, tmp: np.ndarray
+) -> tuple[float, float, float]:
+    """One field evaluation gives everything a trial needs: g = m × (m × H(m)) and
+    ``(energy [J], sum of |term energies| [J], max |m × H| [A/m])``."""
+    h, parts = llg.field.field_and_energies(m, t, out=llg.h)
     cross(m, h, out=tmp)
     cross(m, tmp, out=g)
-    return float(np.sqrt(np.max(np.einsum("ijkl,ijkl->ijk", g, g))))
+    torque = float(np.sqrt(np.max(np.einsum("ijkl,ijkl->ijk", g, g))))
+    return float(sum(parts.values())), float(sum(abs(v) for v in parts.values())), torque
 
 
 def minimize(
@@ -83,13 +87,8 @@ def minimize(
     g, g_new, tmp = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     m_new, s = np.zeros(shape), np.zeros(shape)
 
-    def energy(x: np.ndarray) -> tuple[float, float]:
-        parts = llg.field.energies(x, t)
-        return float(sum(parts.values())), float(sum(abs(v) for v in parts.values()))
-
-    e, e_abs = energy(m)
-    torque = _projected(llg, m, t, g, tmp)
-    evaluations = 2
+    e, e_abs, torque = _evaluate(llg, m, t, g, tmp)
+    evaluations = 1
     history = [e]
     tau = 0.01 / torque if torque > 0 else 0.0  # first step: at most 0.01 rad
     it, message = 0, "max_iter reached"
@@ -102,7 +101,7 @@ def minimize(
             np.multiply(g, -tau, out=m_new)
             m_new += m
             normalize(m_new)
-            e_new, e_abs_new = energy(m_new)
+            e_new, e_abs_new, torque_new = _evaluate(llg, m_new, t, g_new, tmp)
             evaluations += 1
             if e_new <= e + 1e-12 * max(e_abs, e_abs_new):
                 accepted = True
@@ -111,8 +110,7 @@ def minimize(
         if not accepted:
             message = "stalled: no energy decrease at any step length (round-off floor)"
             break
-        torque = _projected(llg, m_new, t, g_new, tmp)
-        evaluations += 1
+        torque = torque_new
         np.subtract(m_new, m, out=s)
         np.subtract(g_new, g, out=g)  # g now holds y = g_new − g
         sy = float(np.vdot(s, g))

@@ -33,5 +33,9 @@ class UniaxialAnisotropy:
         np.multiply(self._pu, mu[..., None], out=out)
         return out
 
+    def energy_from_field(self, m: np.ndarray, h: np.ndarray) -> float:
+        """Energy [J] from this term's field ``h`` = ``field(m)`` already computed."""
+        return quadratic_energy(self._ms_volume, m, h)
+
     def energy(self, m: np.ndarray, t: float = 0.0) -> float:
         return quadratic_energy(self._ms_volume, m, self.field(m, t, out=self._tmp))

@@ -58,5 +58,23 @@ class EffectiveField:
         """Energy of each term [J], keyed by term name."""
         return {term.name: term.energy(m, t) for term in self.terms}
 
+    def field_and_energies(
+        self, m: np.ndarray, t: float = 0.0, out: np.ndarray | None = None
+    ) -> tuple[np.ndarray, dict[str, float]]:
+        """The total field H [A/m] and each term's energy [J] from one evaluation of each term.
+
+        Terms that define ``energy_from_field(m, h)`` get their energy from the field just
+        computed (no second evaluation); others fall back to ``energy(m, t)``.
+        """
+        out = np.zeros_like(m) if out is None else out
+        out[...] = 0.0
+        parts: dict[str, float] = {}
+        for term in self.terms:
+            h = term.field(m, t, out=self._buf)
+            from_field = getattr(term, "energy_from_field", None)
+            parts[term.name] = from_field(m, h) if from_field else term.energy(m, t)
+            out += h
+        return out, parts
+
     def energy(self, m: np.ndarray, t: float = 0.0) -> float:
         return float(sum(self.energies(m, t).values()))

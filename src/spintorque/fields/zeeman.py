@@ -48,5 +48,9 @@ class Zeeman:
             out += self._magnetic * (np.asarray(self._func(t), float) / MU0)
         return out
 
+    def energy_from_field(self, m: np.ndarray, h: np.ndarray) -> float:
+        """Energy [J] from this term's field ``h`` = ``field(m)`` already computed."""
+        return linear_energy(self._ms_volume, m, h)
+
     def energy(self, m: np.ndarray, t: float = 0.0) -> float:
         return linear_energy(self._ms_volume, m, self.field(m, t, out=self._tmp))

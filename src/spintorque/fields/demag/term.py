@@ -62,6 +62,10 @@ class Demag:
         out = np.empty(self._vshape) if out is None else out
         return self._conv(np.ascontiguousarray(m, dtype=float), self._ms, self._mask, out)
 
+    def energy_from_field(self, m: np.ndarray, h: np.ndarray) -> float:
+        """Energy [J] from this term's field ``h`` = ``field(m)`` already computed."""
+        return quadratic_energy(self._ms_volume, m, h)
+
     def energy(self, m: np.ndarray, t: float = 0.0) -> float:
         """Magnetostatic energy [J]."""
         return quadratic_energy(self._ms_volume, m, self.field(m, t, out=self._tmp))

@@ -165,5 +165,5 @@ def test_auto_choices():
     sample = Sample.stack((1, 1), (1e-9,) * 3, [("FM", 4e-9, FM), ("NM", 2e-9, NM)])
     assert TransportSolver(DiffusionModel(sample, J)).method == "bicgstab"
     assert TransportSolver(MomentModel(sample, J)).method == "gmres"
-    assert TransportSolver(DiffusionModel(sample, J, z_refine=2)).preconditioner == "block_jacobi"
-    assert TransportSolver(DiffusionModel(sample, J, z_refine=4)).preconditioner == "line"
+    assert TransportSolver(DiffusionModel(sample, J)).preconditioner == "block_jacobi"
+    assert TransportSolver(DiffusionModel(sample, J, z_refine=2)).preconditioner == "line"

@@ -6,8 +6,8 @@
 ``throughput`` runs the same points into fresh stores with 1 and then 2 workers and prints
 points/s and the ratio (target: 2 workers ≥ 1.8× one, on an otherwise idle 2-core machine;
 the load average is printed because other processes make the ratio meaningless).
-``synthetic`` points are CPU-bound pure-Python sums (~1 s each); ``smoke`` points are real
-switching runs on the 16 nm smoke mesh.
+``synthetic`` points are CPU-bound pure-Python sums (~1.5 s each); ``smoke`` points are real
+1 ns switching runs on the 16 nm mesh (~1 s each). Each worker runs one untimed point first.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ import time
 def _tasks(kind: str, n: int, out: str) -> tuple[str, dict]:
     if kind == "synthetic":
         return "spintorque.sweep.tasks:synthetic_point", {
-            f"p{i}": {"x": 0.001 * (i + 1), "n": 1_500_000} for i in range(n)}
+            f"p{i}": {"x": 0.001 * (i + 1), "n": 15_000_000} for i in range(n)}
     from spintorque.experiments.runner import relax_state
     from spintorque.experiments.trilayer import preset
 
-    exp = preset("smoke", duration=0.3e-9, min_duration=0.3e-9)  # ~2-5 s per point
+    exp = preset("smoke", duration=1e-9, min_duration=1e-9)  # seconds per point
     relaxed = os.path.join(out, "relaxed.npy")
     relax_state(exp, relaxed)
     return "spintorque.experiments.runner:switching_task", {

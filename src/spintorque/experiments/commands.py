@@ -58,8 +58,11 @@ def _models(text: str) -> list[str]:
 
 
 def _experiment(name: str, materials: str, t_fm1_nm: float | None,
-                duration_ns: float | None = None, **extra) -> TrilayerExperiment:
+                duration_ns: float | None = None, rtol: float | None = None,
+                **extra) -> TrilayerExperiment:
     overrides = {"materials": materials, **extra}
+    if rtol is not None:
+        overrides["rtol"] = rtol
     if t_fm1_nm is not None:
         overrides["t_fm1"] = t_fm1_nm * 1e-9
     if duration_ns is not None:
@@ -162,8 +165,9 @@ def write_outputs(store, out: Path, resolution: float) -> str:
               show_default=True)
 @click.option("--t-fm1", "t_fm1", type=float, default=None, help="FM1 thickness in nm.")
 @click.option("--duration", type=float, default=None, help="Time limit per run in ns.")
+@click.option("--rtol", type=float, default=None, help="rk45 relative tolerance (default 1e-5).")
 def switching(preset_name, out_dir, scheduler, workers, models, currents, resolution, materials,
-              t_fm1, duration):
+              t_fm1, duration, rtol):
     """Critical currents of the FM1/spacer/FM2 pillar for both transport models (talk's table)."""
     from ..sweep.store import Store
 
@@ -174,7 +178,7 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
     res = resolution * UNIT
     coarse = _floats(currents, "--currents") if currents else COARSE[preset_name]
     coarse = [round(c / resolution) * res for c in coarse]
-    base = _experiment(preset_name, materials, t_fm1, duration)
+    base = _experiment(preset_name, materials, t_fm1, duration, rtol)
     out_dir = out_dir.resolve()  # task params hold absolute paths: same from any cwd
     out_dir.mkdir(parents=True, exist_ok=True)
     searches = {m: Bisection(coarse, res) for m in _models(models)}
@@ -232,6 +236,7 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
               show_default=True)
 @click.option("--t-fm1", "t_fm1", type=float, default=None, help="FM1 thickness in nm.")
 @click.option("--duration", type=float, default=None, help="Time limit per run in ns.")
+@click.option("--rtol", type=float, default=None, help="rk45 relative tolerance (default 1e-5).")
 @click.option("--animate", is_flag=True, help="Also write an FM2 animation (GIF) per run.")
 @click.option("--task", default=None,
               help="Generic sweep: 'package.module:function' run on each params of --tasks.")
@@ -239,8 +244,8 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
               default=None, help="JSON object {key: params} for --task.")
 @click.option("--scheduler", default=None, help="Address of an existing Dask scheduler.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None)
-def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, duration, animate,
-          task, tasks_file, scheduler, workers):
+def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, duration, rtol,
+          animate, task, tasks_file, scheduler, workers):
     """Final states over a list of currents (no bisection), or any task over a JSON task list."""
     from ..sweep.store import Store
 
@@ -275,7 +280,7 @@ def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, du
         values = _floats(currents, "--currents")
     else:
         values = COARSE[preset_name]
-    base = _experiment(preset_name, materials, t_fm1, duration)
+    base = _experiment(preset_name, materials, t_fm1, duration, rtol)
     with Store(out_dir / "store.sqlite") as store, _runner(scheduler, workers) as runner:
         store.acquire()
         store.set_meta("experiment", base.to_dict())

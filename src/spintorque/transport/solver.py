@@ -6,13 +6,12 @@ while m is frozen. Methods (measured in ``benchmarks/bench_transport.py`` and
 
 - ``"bicgstab"`` (on a breakdown it continues with GMRES from where it stopped) / ``"gmres"``
   (restart 50) / ``"auto"`` (default: BiCGSTAB for the diffusion model, GMRES for the moment
-  model): Krylov solves warm-started from the last s and preconditioned by
-  ``"block_jacobi"`` (inverse of each cell's 3×3 diagonal block), ``"line"`` (exact banded LU
-  of the z-line part of the matrix, the diagonal 3×3 blocks plus the z-face blocks; O(N) to
-  build and apply), ``"ilu"`` (SuperLU incomplete LU) or ``"auto"`` (default: block Jacobi on
-  cubic cells, line when ``z_refine > 1``). The
-  spin-flip and s-d terms screen the operator (lengths of a few cells), so few iterations are
-  needed; the line solve keeps that true when the transport mesh is refined along z.
+  model): Krylov solves warm-started from the last s and preconditioned by ``"block_jacobi"``
+  (inverse of each cell's 3×3 diagonal block), ``"line"`` (exact solve of the z-line part of
+  the matrix, the diagonal 3×3 blocks plus the z-face blocks, by block Thomas in Numba; O(N)
+  to build and apply), ``"ilu"`` (SuperLU incomplete LU) or ``"auto"`` (the default). The
+  spin-flip and s-d terms screen the operator (lengths of a few cells), so tens of iterations
+  suffice; the line solve keeps that true when the transport mesh is refined along z.
 - ``"splu"``: sparse direct LU (SuperLU, COLAMD ordering) of the whole system.
 
 All solves are of ``(shift·I + K) s = b + shift·s_old`` with K, b from the model.
@@ -22,15 +21,93 @@ from __future__ import annotations
 
 import time
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from scipy.linalg import lapack
 
 from .fv import inv3, matvec3
 
 METHODS = ("auto", "bicgstab", "gmres", "splu")
 PRECONDITIONERS = ("auto", "line", "block_jacobi", "ilu", "none")
+
+
+@numba.njit(cache=True)
+def _inv3_small(a, out):
+    c00 = a[1, 1] * a[2, 2] - a[1, 2] * a[2, 1]
+    c01 = a[0, 2] * a[2, 1] - a[0, 1] * a[2, 2]
+    c02 = a[0, 1] * a[1, 2] - a[0, 2] * a[1, 1]
+    c10 = a[1, 2] * a[2, 0] - a[1, 0] * a[2, 2]
+    c11 = a[0, 0] * a[2, 2] - a[0, 2] * a[2, 0]
+    c12 = a[0, 2] * a[1, 0] - a[0, 0] * a[1, 2]
+    c20 = a[1, 0] * a[2, 1] - a[1, 1] * a[2, 0]
+    c21 = a[0, 1] * a[2, 0] - a[0, 0] * a[2, 1]
+    c22 = a[0, 0] * a[1, 1] - a[0, 1] * a[1, 0]
+    idet = 1.0 / (a[0, 0] * c00 + a[0, 1] * c10 + a[0, 2] * c20)
+    out[0, 0], out[0, 1], out[0, 2] = c00 * idet, c01 * idet, c02 * idet
+    out[1, 0], out[1, 1], out[1, 2] = c10 * idet, c11 * idet, c12 * idet
+    out[2, 0], out[2, 1], out[2, 2] = c20 * idet, c21 * idet, c22 * idet
+
+
+@numba.njit(cache=True)
+def _block_thomas_factor(diag, lower, upper):
+    """Block LU of a block-tridiagonal matrix: Dhat_i = D_i − L_i U_{i−1}, L_i = B_i Dhat_{i−1}⁻¹.
+
+    Returns ``dinv`` (Dhat_i⁻¹) and ``lfac`` (L_i), both ``(N, 3, 3)``.
+    """
+    n = diag.shape[0]
+    dinv = np.empty_like(diag)
+    lfac = np.zeros_like(diag)
+    dh = np.empty((3, 3))
+    _inv3_small(diag[0], dinv[0])
+    for i in range(1, n):
+        for r in range(3):
+            for c in range(3):
+                acc = 0.0
+                for k in range(3):
+                    acc += lower[i, r, k] * dinv[i - 1, k, c]
+                lfac[i, r, c] = acc
+        for r in range(3):
+            for c in range(3):
+                acc = diag[i, r, c]
+                for k in range(3):
+                    acc -= lfac[i, r, k] * upper[i - 1, k, c]
+                dh[r, c] = acc
+        _inv3_small(dh, dinv[i])
+    return dinv, lfac
+
+
+@numba.njit(cache=True)
+def _block_thomas_solve(dinv, lfac, upper, v):
+    n = v.shape[0]
+    y = np.empty_like(v)
+    for c in range(3):
+        y[0, c] = v[0, c]
+    for i in range(1, n):
+        for r in range(3):
+            y[i, r] = v[i, r] - (
+                lfac[i, r, 0] * y[i - 1, 0]
+                + lfac[i, r, 1] * y[i - 1, 1]
+                + lfac[i, r, 2] * y[i - 1, 2]
+            )
+    x = np.empty_like(v)
+    for r in range(3):
+        x[n - 1, r] = (
+            dinv[n - 1, r, 0] * y[n - 1, 0]
+            + dinv[n - 1, r, 1] * y[n - 1, 1]
+            + dinv[n - 1, r, 2] * y[n - 1, 2]
+        )
+    w = np.empty(3)
+    for i in range(n - 2, -1, -1):
+        for r in range(3):
+            w[r] = y[i, r] - (
+                upper[i, r, 0] * x[i + 1, 0]
+                + upper[i, r, 1] * x[i + 1, 1]
+                + upper[i, r, 2] * x[i + 1, 2]
+            )
+        for r in range(3):
+            x[i, r] = dinv[i, r, 0] * w[0] + dinv[i, r, 1] * w[1] + dinv[i, r, 2] * w[2]
+    return x
 
 
 class TransportSolver:
@@ -139,33 +216,26 @@ class TransportSolver:
         return spla.LinearOperator((n3, n3), apply)
 
     def _line_precond(self, K: sp.bsr_matrix):
-        """Exact solve of the z-line part of K (diagonal and z-face blocks), LAPACK banded LU.
+        """Exact solve of the z-line part of K (diagonal and z-face blocks) by block LU.
 
         Unknowns are numbered in C order with z fastest, so z neighbours are consecutive and the
-        z-line matrix is banded with 5 sub- and super-diagonals; factorization and solves cost
-        O(N). It captures the strongest coupling when the transport mesh is refined along z.
+        z-line part is block tridiagonal (3×3 blocks, zero coupling where a line ends): one
+        block-Thomas factorization and O(N) solves (Numba). Without pivoting, which is safe for
+        the block diagonally dominant transport matrices (diagonal = R + Σ H_f/h², off = −H_f/h²).
         """
         op = self.model.op
-        n3, nf, kl = K.shape[0], op.nfaces, 5
-        ab = np.zeros((3 * kl + 1, n3))
-        p, q = np.meshgrid(np.arange(3), np.arange(3), indexing="ij")
-
-        def put(rc, cc, blocks):
-            r = 3 * rc[:, None, None] + p
-            c = 3 * cc[:, None, None] + q
-            ab[2 * kl + r - c, c] = blocks
-
-        cells = np.arange(op.n)
-        put(cells, cells, K.data[op.diag_positions])
+        n3, nf = K.shape[0], op.nfaces
+        n = op.n
+        diag = np.ascontiguousarray(K.data[op.diag_positions])
+        lower = np.zeros((n, 3, 3))
+        upper = np.zeros((n, 3, 3))
         zs = op.axis_slices[2]
-        put(op.L[zs], op.R[zs], K.data[op.offdiag_positions[:nf][zs]])
-        put(op.R[zs], op.L[zs], K.data[op.offdiag_positions[nf:][zs]])
-        lu, piv, info = lapack.dgbtrf(ab, kl, kl, overwrite_ab=1)
-        if info != 0:
-            raise RuntimeError(f"line preconditioner: banded LU failed (info={info})")
+        upper[op.L[zs]] = K.data[op.offdiag_positions[:nf][zs]]  # row L, column R = L + 1
+        lower[op.R[zs]] = K.data[op.offdiag_positions[nf:][zs]]  # row R, column L = R - 1
+        dinv, lfac = _block_thomas_factor(diag, lower, upper)
 
         def apply(v):
-            return lapack.dgbtrs(lu, kl, kl, v, piv)[0]
+            return _block_thomas_solve(dinv, lfac, upper, v.reshape(-1, 3)).reshape(-1)
 
         return spla.LinearOperator((n3, n3), apply)
 

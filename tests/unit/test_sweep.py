@@ -95,6 +95,10 @@ def test_worker_killed_mid_sweep(runner, tmp_path):
 
     def kill_one(key, status, payload):
         if not killed:  # the first result: both workers are busy with the next points
+            # let the client's release of the stored result reach the scheduler first: a worker
+            # killed within milliseconds of a fetched result makes Dask recompute that result
+            # (wasted work, never a second row; see docs/sweeps.md)
+            time.sleep(0.3)
             os.kill(pids[0], signal.SIGKILL)
             killed.append(key)
 

@@ -4,14 +4,15 @@ The matrix depends on m, so it changes at every LLG stage and a factorization ca
 while m is frozen. Methods (measured in ``benchmarks/bench_transport.py`` and
 ``docs/theory/transport.md``):
 
-- ``"bicgstab"`` (on a breakdown it continues with GMRES from where it stopped) / ``"gmres"``
-  (restart 50) / ``"auto"`` (default: BiCGSTAB for the diffusion model, GMRES for the moment
-  model): Krylov solves warm-started from the last s and preconditioned by ``"block_jacobi"``
-  (inverse of each cell's 3×3 diagonal block), ``"line"`` (exact solve of the z-line part of
-  the matrix, the diagonal 3×3 blocks plus the z-face blocks, by block Thomas in Numba; O(N)
-  to build and apply), ``"ilu"`` (SuperLU incomplete LU) or ``"auto"`` (the default). The
-  spin-flip and s-d terms screen the operator (lengths of a few cells), so tens of iterations
-  suffice; the line solve keeps that true when the transport mesh is refined along z.
+- ``"bicgstab"`` (on a breakdown it continues with LGMRES from where it stopped),
+  ``"lgmres"``, ``"gmres"`` (restart 50) or ``"auto"`` (default: BiCGSTAB for the diffusion
+  model, LGMRES for the moment model, whose rotated transverse fluxes make BiCGSTAB break down
+  and restarted GMRES stall): Krylov solves warm-started from the last s and preconditioned by
+  ``"line"`` (default: exact solve of the z-line part of the matrix, the diagonal 3×3 blocks
+  plus the z-face blocks, by block Thomas in Numba; O(N) to build and apply),
+  ``"block_jacobi"`` (inverse of each cell's 3×3 diagonal block), ``"ilu"`` (SuperLU
+  incomplete LU) or ``"auto"`` (= line). The spin-flip and s-d terms screen the operator
+  (lengths of a few cells), so tens of iterations suffice.
 - ``"splu"``: sparse direct LU (SuperLU, COLAMD ordering) of the whole system.
 
 All solves are of ``(shift·I + K) s = b + shift·s_old`` with K, b from the model.
@@ -28,7 +29,7 @@ import scipy.sparse.linalg as spla
 
 from .fv import inv3, matvec3
 
-METHODS = ("auto", "bicgstab", "gmres", "splu")
+METHODS = ("auto", "bicgstab", "lgmres", "gmres", "splu")
 PRECONDITIONERS = ("auto", "line", "block_jacobi", "ilu", "none")
 
 
@@ -144,15 +145,14 @@ class TransportSolver:
         self.model = model
         if method == "auto":
             # measured (docs/performance.md): BiCGSTAB is cheapest for ZLF; on the moment model
-            # it breaks down repeatedly (rotated transverse fluxes), GMRES is 4x cheaper there
-            method = "gmres" if getattr(model, "name", "") == "moment" else "bicgstab"
+            # it breaks down repeatedly (rotated transverse fluxes), LGMRES is cheapest there
+            method = "lgmres" if getattr(model, "name", "") == "moment" else "bicgstab"
         self.method = method
         if preconditioner == "auto":
-            # block Jacobi is cheapest on cubic cells; the z-line solve pays off once the cells
-            # are flat (moment model at z_refine = 2: 64 instead of 167 GMRES iterations per
-            # step, 2x less time; z_refine = 8: 23 instead of 410 BiCGSTAB iterations)
-            h = model.mesh.grid.cell
-            preconditioner = "line" if max(h) > 1.5 * h[2] else "block_jacobi"
+            # the z-line solve costs about as much as block Jacobi to build and apply and needs
+            # fewer iterations, more so when z_refine flattens the cells (measured in
+            # docs/performance.md; z_refine = 8: 23 instead of 410 BiCGSTAB iterations)
+            preconditioner = "line"
         self.preconditioner = preconditioner
         self.rtol = float(rtol)
         self.maxiter = int(maxiter)
@@ -241,7 +241,14 @@ class TransportSolver:
 
     def _krylov(self, K, b, x0, bnorm):
         M = self._precond(K)
-        count = [0]
+        n3 = K.shape[0]
+        count = [0, 0]  # solver iterations (as the method counts them), matrix-vector products
+
+        def matvec(v):
+            count[1] += 1
+            return K @ v
+
+        A = spla.LinearOperator((n3, n3), matvec)
 
         def cb(_):
             count[0] += 1
@@ -251,15 +258,15 @@ class TransportSolver:
         x, info = x0, -1
         if self.method == "bicgstab":
             x, info = spla.bicgstab(
-                K, b, x0=x0, rtol=0.0, atol=atol, maxiter=self.maxiter, M=M, callback=cb
+                A, b, x0=x0, rtol=0.0, atol=atol, maxiter=self.maxiter, M=M, callback=cb
             )
-            if info < 0:  # breakdown (moment model, rotated fluxes): continue with GMRES
+            if info < 0:  # breakdown (moment model, rotated fluxes): continue with LGMRES
                 self.stats["fallbacks"] = self.stats.get("fallbacks", 0) + 1
-        if info != 0:
+        elif self.method == "gmres":
             x, info = spla.gmres(
-                K,
+                A,
                 b,
-                x0=x,
+                x0=x0,
                 rtol=0.0,
                 atol=atol,
                 restart=50,
@@ -268,10 +275,15 @@ class TransportSolver:
                 callback=cb,
                 callback_type="pr_norm",
             )
+        if info != 0:  # lgmres, or continuing after a breakdown
+            x, info = spla.lgmres(
+                A, b, x0=x, rtol=0.0, atol=atol, maxiter=self.maxiter, M=M, callback=cb
+            )
         if info != 0:
             res = float(np.linalg.norm(b - K @ x)) / bnorm
             raise RuntimeError(
                 f"transport {self.method} solve did not converge (info={info}, relative residual "
                 f"{res:.2e} > rtol {self.rtol:.1e}); try method='splu' or a larger maxiter"
             )
+        self.stats["matvecs"] = self.stats.get("matvecs", 0) + count[1]
         return x, count[0]

@@ -246,3 +246,25 @@ def test_coupled_llg_with_rk45_and_gspm(model):
         assert term.solver.stats["solves"] > 10
     diff = np.linalg.norm(changes["rk45"] - changes["gspm"])
     assert diff < 2e-2 * np.linalg.norm(changes["rk45"])
+
+
+def test_implicit_euler_relaxes_to_the_quasi_static_solution():
+    # time-dependent mode with transport: from s = 0, 60 steps of 20 fs (24 tau_sf(FM) in all)
+    # reach the quasi-static FM/NM solution to 1e-6 (slowest relaxation ~ tau_sf(FM) = 50 fs:
+    # factor 1/(1 + dt/tau) ≈ 0.71 per step, 0.71^60 ≈ 1e-9)
+    sample = Sample.stack((1, 1), (1e-9,) * 3, [("FM", 20e-9, FM), ("NM", 20e-9, NM)])
+    m = np.zeros(sample.grid.vshape)
+    m[sample.mask("FM")] = [0.0, 0.6, 0.8]
+    model = DiffusionModel(sample, J)
+    solver = TransportSolver(model, method="splu")
+    ref = solver.solve(m)
+    s = np.zeros_like(ref)
+    for _ in range(60):
+        s = solver.step(m, s, 20e-15)
+    assert np.abs(s - ref).max() < 1e-6 * np.abs(ref).max()
+    # and one step is the implicit Euler formula: (I/dt + K) s1 = b + s0/dt
+    s0 = ref * 0.5
+    s1 = solver.step(m, s0, 1e-15)
+    K, b = model.system(m)
+    resid = (K @ s1.reshape(-1) + (s1 - s0).reshape(-1) / 1e-15) - b
+    assert np.linalg.norm(resid) < 1e-10 * np.linalg.norm(b)

@@ -15,7 +15,10 @@ on a shared machine the CPU time is the steadier figure. BLAS is pinned to one t
 Krylov vector operations are BLAS level 1; extra BLAS threads only contend on a loaded machine)
 and FFTW runs single-threaded by default, so both sides use one core.
 
-    .venv/bin/python benchmarks/bench_transport.py [--steps 10] [--dm 1e-3] [--quick]
+    .venv/bin/python benchmarks/bench_transport.py [--steps 10] [--dm 1e-3] [--quick] [--llg]
+
+``--llg`` also times 10 real RK45 steps (after 3) of the coupled LLG (exchange, anisotropy,
+Demag and the spin-accumulation field) for both models at z_refine 1 and 2.
 """
 
 from __future__ import annotations
@@ -136,6 +139,33 @@ def time_transport(model, m, method, precond, steps, dm, rng, rtol) -> dict:
     }
 
 
+def time_llg(sample, m, model, r, steps=10) -> None:
+    """A real coupled run: RK45 on exchange + anisotropy + Demag + SpinAccumulationField."""
+    from spintorque.dynamics import LLG
+    from spintorque.dynamics.integrators import make_integrator
+    from spintorque.fields import EffectiveField, Exchange, UniaxialAnisotropy
+    from spintorque.fields.demag import Demag
+    from spintorque.transport.coupling import SpinAccumulationField
+
+    tr = SpinAccumulationField(sample, model, 1e11, z_refine=r)
+    terms = [Exchange(sample), UniaxialAnisotropy(sample), Demag(sample), tr]
+    integ = make_integrator("rk45", LLG(sample, EffectiveField(terms, sample.grid.vshape)))
+    t, mm = 0.0, m.copy()
+    for _ in range(3):
+        t, mm = integ.step(t, mm)
+    tr.solver.stats.update(solves=0, iterations=0, assemble_s=0.0, solve_s=0.0, matvecs=0)
+    c0 = time.process_time()
+    for _ in range(steps):
+        t, mm = integ.step(t, mm)
+    cpu = (time.process_time() - c0) / steps
+    st = tr.solver.stats
+    print(
+        f"LLG rk45 {model:>9} r={r}: {cpu:.2f} s CPU per step, transport "
+        f"{(st['assemble_s'] + st['solve_s']) / steps:.2f} s, {st['solves'] / steps:.1f} solves "
+        f"per step, {st['matvecs'] / st['solves']:.1f} Kv per solve, dt = {integ.dt:.2e} s"
+    )
+
+
 def time_splu(sample, m) -> float:
     model = DiffusionModel(sample, 1e11)
     solver = TransportSolver(model, method="splu")
@@ -149,6 +179,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--dm", type=float, default=1e-3)
     ap.add_argument("--rtol", type=float, default=1e-6, help="Krylov relative residual")
+    ap.add_argument("--llg", action="store_true", help="also time real coupled RK45 steps")
     ap.add_argument("--quick", action="store_true", help="default solver only")
     args = ap.parse_args()
     rng = np.random.default_rng(2)
@@ -190,6 +221,10 @@ def main() -> None:
             f"{1e3 * res['solve']:>8.1f} {1e3 * res['wall']:>8.1f} {1e3 * res['cpu']:>7.1f} "
             f"{res['cpu'] / dc:>9.2f}"
         )
+    if args.llg:
+        for name in ("diffusion", "moment"):
+            for r in (1, 2):
+                time_llg(sample, m, name, r)
     if not args.quick:
         # sparse direct LU: fill grows fast with the cross-section, so only small ones
         for nxy in ((4, 2), (8, 4), (16, 4)):

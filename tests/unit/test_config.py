@@ -370,8 +370,12 @@ def test_memory_estimate_against_measured_peak() -> None:
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT], capture_output=True, text=True,
-                          timeout=300, check=True)
+    # the first process may JIT-compile the Numba kernels (cold cache on a fresh machine), which
+    # briefly costs ~200 MB more than the run itself; the estimate is for the run, so measure a
+    # second process that finds the compiled kernels in the cache
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT], capture_output=True,
+                              text=True, timeout=300, check=True)
     estimate, peak = (int(v) for v in proc.stdout.split())
     assert peak <= estimate <= 1.5 * peak, (estimate, peak)
 

@@ -558,6 +558,9 @@ def _transport_state(sim: Simulation) -> dict[str, np.ndarray]:
     warm = getattr(getattr(sim.transport, "solver", None), "s", None)
     if isinstance(warm, np.ndarray):
         out["transport_warm"] = warm.copy()
+    past = getattr(getattr(sim.transport, "solver", None), "warm_history", None)
+    if isinstance(past, np.ndarray) and past.size:  # projected warm start (past solutions)
+        out["transport_history"] = past
     return out
 
 
@@ -570,6 +573,9 @@ def _load_transport_state(sim: Simulation, s: np.ndarray | None, extra: dict[str
     solver = getattr(sim.transport, "solver", None)
     if isinstance(warm, np.ndarray) and solver is not None:
         solver.s = np.array(warm)
+    past = extra.get("transport_history")
+    if isinstance(past, np.ndarray) and solver is not None and hasattr(solver, "warm_history"):
+        solver.warm_history = past
 
 
 def run_config(

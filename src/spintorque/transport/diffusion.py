@@ -124,6 +124,13 @@ class DiffusionModel:
         D, drift, R = self.coefficients(self.cell_m(m), current)
         return self.op.assemble(D, drift, R, shift)
 
+    def system_blocks(
+        self, m: np.ndarray, current: np.ndarray | None = None, shift: float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(diag, off, b)`` of the same system, see :meth:`.fv.FVOperator.assemble_blocks`."""
+        D, drift, R = self.coefficients(self.cell_m(m), current)
+        return self.op.assemble_blocks(D, drift, R, shift)
+
     def interface_values(self, m: np.ndarray, s: np.ndarray, current=None) -> np.ndarray:
         """s at the interior faces (two-point reconstruction), ``(nfaces, 3)`` [A/m]."""
         D, drift, _ = self.coefficients(self.cell_m(m), current)

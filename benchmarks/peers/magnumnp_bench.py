@@ -31,7 +31,8 @@ from magnumnp import constants  # noqa: E402
 def field(nx: int, ny: int, nz: int, repeats: int = 20) -> dict:
     mesh = mnp.Mesh((nx, ny, nz), (4e-9, 4e-9, 4e-9))
     state = mnp.State(mesh)
-    state.material = {"Ms": 8e5, "A": 1.3e-11, "Ku": 500.0, "Ku_axis": state.Constant([1.0, 0.0, 0.0]), "alpha": 0.02}
+    state.material = {"Ms": 8e5, "A": 1.3e-11, "Ku": 500.0,
+                      "Ku_axis": state.Constant([1.0, 0.0, 0.0]), "alpha": 0.02}
     state.m = state.Constant([0, 0, 0])
     state.m[..., 0] = 1.0
     state.m[..., 1] = torch.rand(nx, ny, nz) * 0.2

@@ -8,8 +8,8 @@ turns per-region parameters into per-cell arrays.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -54,7 +54,9 @@ class Material:
         axis = np.asarray(self.axis, dtype=float)
         norm = float(np.linalg.norm(axis))
         if axis.shape != (3,) or not norm > 0:
-            raise ValueError(f"material {self.name!r}: axis = {self.axis!r} must be a nonzero 3-vector")
+            raise ValueError(
+                f"material {self.name!r}: axis = {self.axis!r} must be a nonzero 3-vector"
+            )
         object.__setattr__(self, "axis", tuple(float(v) for v in axis / norm))
         for key in ("Ms", "A", "Ku", "alpha", "gamma0", "D0", "J_sd"):
             value = getattr(self, key)
@@ -62,7 +64,9 @@ class Material:
                 raise ValueError(f"material {self.name!r}: {key} = {value!r} must be finite")
         for key in ("Ms", "A", "alpha", "D0", "J_sd"):
             if getattr(self, key) < 0:
-                raise ValueError(f"material {self.name!r}: {key} = {getattr(self, key)!r} must be >= 0")
+                raise ValueError(
+                    f"material {self.name!r}: {key} = {getattr(self, key)!r} must be >= 0"
+                )
 
     @property
     def magnetic(self) -> bool:
@@ -80,7 +84,7 @@ class Material:
 
     @property
     def effective_lambda_J(self) -> float:
-        """lambda_J [m]: the override if given, else sqrt(2 hbar D0 / J_sd); inf without coupling."""
+        """lambda_J [m]: the override, else sqrt(2 hbar D0 / J_sd); inf without coupling."""
         if self.lambda_J is not None:
             return float(self.lambda_J)
         if self.J_sd > 0 and self.D0 > 0:

@@ -54,7 +54,7 @@ class Grid:
     @property
     def size(self) -> tuple[float, float, float]:
         """Edge lengths of the whole grid [m]."""
-        return tuple(n * h for n, h in zip(self.n, self.cell))  # type: ignore[return-value]
+        return tuple(n * h for n, h in zip(self.n, self.cell, strict=True))  # type: ignore[return-value]
 
     def centers(self, axis: int) -> np.ndarray:
         """Cell-centre coordinates along ``axis`` [m], shape ``(n[axis],)``."""

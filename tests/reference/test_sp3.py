@@ -33,7 +33,8 @@ def energy_density(length_lex: float, state: str) -> float:
     grid = Grid((N, N, N), (h, h, h))
     mat = Material("sp3", Ms=MS, A=A, Ku=0.1 * KM, axis=(0, 0, 1), alpha=0.5)
     sample = Sample.uniform(grid, mat)
-    field = EffectiveField([Exchange(sample), UniaxialAnisotropy(sample), Demag(sample)], grid.vshape)
+    terms = [Exchange(sample), UniaxialAnisotropy(sample), Demag(sample)]
+    field = EffectiveField(terms, grid.vshape)
     llg = LLG(sample, field)
     m = np.zeros(grid.vshape)
     if state == "flower":

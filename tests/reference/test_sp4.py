@@ -3,8 +3,8 @@
 References (shared/refdata/README.md): magnum.np at 5 nm cells (zc ≈ 138.6 ps) and OOMMF at 2.5 nm
 cells (zc = 138.50 ps). Tolerances from the issue: relaxed S-state within 3e-3 of (0.967, 0.125, 0)
 (the spread between minimizers and meshes), first zero crossing of <mx> within 2 ps of the reference at
-the same mesh (independent codes agree to 1-2 ps), trajectory RMS ≤ 0.02 over 1 ns (solver-to-solver
-parity used elsewhere; trajectories spread by a few hundredths late in the run).
+the same mesh (independent codes agree to 1-2 ps), trajectory RMS ≤ 0.02 over 1 ns
+(solver-to-solver parity used elsewhere; trajectories spread by a few hundredths late in the run).
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ def relaxed_s_state(cell: float) -> tuple[Sample, np.ndarray, list]:
     return sample, result.m, terms
 
 
-def run_sp4(cell: float, integrator: str, times: np.ndarray, **options) -> tuple[np.ndarray, np.ndarray]:
+def run_sp4(
+    cell: float, integrator: str, times: np.ndarray, **options
+) -> tuple[np.ndarray, np.ndarray]:
     sample, m, terms = relaxed_s_state(cell)
     field = EffectiveField([*terms, Zeeman(sample, B=FIELD1)], sample.grid.vshape)
     llg = LLG(sample, field)

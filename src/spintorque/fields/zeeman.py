@@ -6,7 +6,7 @@ safe named forms of :mod:`spintorque.io.config` (nothing in a config is ever eva
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 

@@ -2,8 +2,8 @@
 
 References (shared/refdata/README.md): magnum.np at 5 nm cells (zc ≈ 138.6 ps) and OOMMF at 2.5 nm
 cells (zc = 138.50 ps). Tolerances from the issue: relaxed S-state within 3e-3 of (0.967, 0.125, 0)
-(the spread between minimizers and meshes), first zero crossing of <mx> within 2 ps of the reference at
-the same mesh (independent codes agree to 1-2 ps), trajectory RMS ≤ 0.02 over 1 ns
+(the spread between minimizers and meshes), first zero crossing of <mx> within 2 ps of the
+reference at the same mesh (independent codes agree to 1-2 ps), trajectory RMS ≤ 0.02 over 1 ns
 (solver-to-solver parity used elsewhere; trajectories spread by a few hundredths late in the run).
 """
 

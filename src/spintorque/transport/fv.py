@@ -389,19 +389,30 @@ class FVOperator:
         ``off[f]`` is both the (L_f, R_f) and the (R_f, L_f) block of K (they are equal), so this
         is half the storage of the BSR matrix and :func:`block_matvec` reads half the bytes.
         Arguments as in :meth:`assemble` (Numba, one fused pass over the faces)."""
+        return self.assemble_cells(
+            np.ascontiguousarray(D.transpose(2, 0, 1)),
+            None if drift is None else np.ascontiguousarray(drift.transpose(2, 0, 1)),
+            np.ascontiguousarray(R.transpose(2, 0, 1)),
+            shift,
+        )
+
+    def assemble_cells(
+        self, D: np.ndarray, drift: np.ndarray | None, R: np.ndarray, shift: float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`assemble_blocks` with cell-major C-contiguous inputs ``(N, 3, 3)``
+        (``drift[i, a]`` the flux of cell i along axis a); R is overwritten by the diagonal."""
         n = self.n
-        D = np.ascontiguousarray(D.transpose(2, 0, 1))
-        diag = np.ascontiguousarray(R.transpose(2, 0, 1))
+        diag = R
         if shift:
             for c in range(3):
                 diag[:, c, c] += shift
         off = np.empty((self.nfaces, 3, 3))
         b = np.zeros((n, 3))
         use_drift = drift is not None
-        dr = np.ascontiguousarray(drift.transpose(2, 0, 1)) if use_drift else np.zeros((1, 3, 3))
+        dr = drift if use_drift else np.zeros((1, 3, 3))
         _face_kernel(D, dr, use_drift, self.L, self.R, self.face_axis, self.face_h, off, diag, b)
         if use_drift and self.bc == "N" and self.bcell.size:
-            b -= self._bdiv @ drift[self.baxis, :, self.bcell]
+            b -= self._bdiv @ drift[self.bcell, self.baxis, :]
         return diag, off, b.reshape(-1)
 
     def to_bsr(self, diag: np.ndarray, off: np.ndarray) -> sp.bsr_matrix:

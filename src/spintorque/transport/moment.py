@@ -53,6 +53,7 @@ class MomentModel(DiffusionModel):
             raise ValueError(f"a = {a!r}: must be a finite number >= 0")
         super().__init__(sample, current_density, bc=bc, z_refine=z_refine, sign_e=sign_e)
         self.a = float(a)
+        self._flux_a = self.a
 
     def coefficients(self, mc: np.ndarray, current: np.ndarray | None = None):
         D, drift, R = super().coefficients(mc, current)

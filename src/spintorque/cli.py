@@ -202,8 +202,9 @@ def summary(cfg: Any, source: str = "config") -> str:
     if cfg.demag.enabled:
         terms.append("demag")
     if cfg.transport.model != "none":
-        terms.append(f"transport {cfg.transport.model} (j = {cfg.transport.current_density:.4g}"
-                     " A/m^2)")
+        j = cfg.transport.current_density
+        j_text = f"{j:.4g}" if isinstance(j, float) else "(" + ", ".join(f"{v:.4g}" for v in j) + ")"
+        terms.append(f"transport {cfg.transport.model} (j = {j_text} A/m^2)")
     terms += [f"torque {k}" for k in ("zhang_li", "slonczewski") if getattr(cfg.torque, k)]
     lines.append("  terms     " + ", ".join(terms))
     relax = f"relax {cfg.relax.method}, then " if cfg.relax.enabled else ""

@@ -408,10 +408,17 @@ def _transport_term(cfg: Any, sample: Sample) -> Any:
     from .transport.coupling import SpinAccumulationField
 
     return SpinAccumulationField(
-        sample, model=model, current_density=float(_get(spec, "current_density", 0.0)),
+        sample, model=model, current_density=_current(_get(spec, "current_density", 0.0)),
         bc=_BC[boundary], z_refine=int(_get(spec, "z_refine", 1)),
         a=float(_get(spec, "moment_a", 1.0)),
     )
+
+
+def _current(value: Any) -> float | tuple[float, float, float]:
+    """A number (along +z) or a uniform current-density vector [A/m^2]."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    return tuple(float(v) for v in value)  # type: ignore[return-value]
 
 
 def _torques(cfg: Any, sample: Sample, alpha: float | None) -> list:

@@ -373,8 +373,9 @@ class TransportConfig(_Model):
     model: Literal["none", "diffusion", "moment"] = Field(
         "none", description="'none', 'diffusion' (Zhang-Levy-Fert) or 'moment' (talk's A(M) model)"
     )
-    current_density: Float = Field(
-        0.0, description="charge current density along +z (bottom -> top layer) [A/m^2]"
+    current_density: Float | Vec3 = Field(
+        0.0, description="charge current density [A/m^2]: a number is along +z (bottom -> top "
+        "layer), a 3-vector is the uniform current density (e.g. in-plane for muMAG SP5)"
     )
     moment_a: Float = Field(1.0, ge=0, description="coefficient a in A(M) = I + a[M]x [1], >= 0")
     boundary: Literal["neumann", "zero_flux"] = Field(

@@ -149,22 +149,22 @@ def block_matvec(diag, off, L, R, x, y):
 
 @numba.njit(cache=True)
 def block_matmat(diag, off, L, R, x, y):
-    """:func:`block_matvec` for k columns at once, x and y ``(N, 3, k)``: the blocks are read
-    once for all columns."""
+    """:func:`block_matvec` for k vectors at once, x and y ``(k, N, 3)``: the blocks are read
+    once for all k."""
     n = diag.shape[0]
-    k = x.shape[2]
+    k = x.shape[0]
     for i in range(n):
         for r in range(3):
             a0, a1, a2 = diag[i, r, 0], diag[i, r, 1], diag[i, r, 2]
             for c in range(k):
-                y[i, r, c] = a0 * x[i, 0, c] + a1 * x[i, 1, c] + a2 * x[i, 2, c]
+                y[c, i, r] = a0 * x[c, i, 0] + a1 * x[c, i, 1] + a2 * x[c, i, 2]
     for f in range(L.size):
         lc, rc = L[f], R[f]
         for r in range(3):
             b0, b1, b2 = off[f, r, 0], off[f, r, 1], off[f, r, 2]
             for c in range(k):
-                y[lc, r, c] += b0 * x[rc, 0, c] + b1 * x[rc, 1, c] + b2 * x[rc, 2, c]
-                y[rc, r, c] += b0 * x[lc, 0, c] + b1 * x[lc, 1, c] + b2 * x[lc, 2, c]
+                y[c, lc, r] += b0 * x[c, rc, 0] + b1 * x[c, rc, 1] + b2 * x[c, rc, 2]
+                y[c, rc, r] += b0 * x[c, lc, 0] + b1 * x[c, lc, 1] + b2 * x[c, lc, 2]
     return y
 
 
@@ -432,12 +432,12 @@ class FVOperator:
         )
 
     def matvec(self, diag: np.ndarray, off: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """``K x`` for x ``(3N,)`` or ``(3N, k)`` from the blocks (same shape out)."""
+        """``K x`` for x ``(3N,)``, or ``K x_j`` for the rows of x ``(k, 3N)`` (same shape out)."""
         if x.ndim == 1:
             y = np.empty((self.n, 3))
             block_matvec(diag, off, self.L, self.R, x.reshape(-1, 3), y)
             return y.reshape(-1)
-        xk = np.ascontiguousarray(x).reshape(self.n, 3, -1)
+        xk = np.ascontiguousarray(x).reshape(x.shape[0], self.n, 3)
         y = np.empty_like(xk)
         block_matmat(diag, off, self.L, self.R, xk, y)
         return y.reshape(x.shape)

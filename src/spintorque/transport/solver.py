@@ -113,7 +113,7 @@ def _block_thomas_solve(dinv, lfac, upper, v):
 
 class _Blocks:
     """K as blocks (see :meth:`.fv.FVOperator.assemble_blocks`): ``K @ x`` for x ``(3N,)`` or
-    ``(3N, k)`` by the fused Numba product, ``tocsc()`` for the sparse direct methods."""
+    rows ``(k, 3N)`` by the fused Numba product, ``tocsc()`` for the sparse direct methods."""
 
     def __init__(self, op, diag: np.ndarray, off: np.ndarray, b: np.ndarray | None = None):
         self.op, self.diag, self.off, self.b = op, diag, off, b
@@ -290,23 +290,23 @@ class TransportSolver:
         return spla.LinearOperator((n3, n3), apply)
 
     def _project(self, K, b, x0, atol):
-        """Minimal-residual start ``x0 + V c``, V = past solutions − x0; (start, products).
+        """Minimal-residual start ``x0 + Σ c_j V_j``, V_j = past solutions − x0.
 
-        x0 is kept when it already meets the stopping test (then the Krylov method returns it
-        unchanged, as without a history)."""
-        cols = [p - x0 for p in self._past]
-        cols = [c for c in cols if np.any(c)]
+        Returns (start, products). x0 is kept when it already meets the stopping test (then the
+        Krylov method returns it unchanged, as without a history)."""
         r0 = b - K @ x0
-        if not cols or np.linalg.norm(r0) <= atol:
+        past = [p for p in self._past if not np.array_equal(p, x0)]  # usually x0 is the last
+        if not past or np.linalg.norm(r0) <= atol:
             return x0, 1
-        V = np.stack(cols, axis=1)
-        W = K @ V
-        # normal equations on unit columns (k ≤ 10: cheap); lstsq's cutoff drops dependent ones
-        scale = np.sqrt(np.einsum("ij,ij->j", W, W))
-        scale[scale == 0] = 1.0
-        Wn = W / scale
-        c, *_ = np.linalg.lstsq(Wn.T @ Wn, Wn.T @ r0, rcond=1e-12)
-        return x0 + V @ (c / scale), len(cols) + 1
+        V = np.array(past)  # (k, 3N), one row per past solution
+        V -= x0
+        W = K @ V  # rows K V_j, one pass over the blocks
+        G = W @ W.T
+        # normal equations on unit rows (k ≤ 10: cheap); lstsq's cutoff drops dependent ones
+        d = np.sqrt(np.diag(G))
+        d[d == 0] = 1.0
+        c, *_ = np.linalg.lstsq(G / np.outer(d, d), (W @ r0) / d, rcond=1e-12)
+        return x0 + (c / d) @ V, len(V) + 1
 
     def _krylov(self, K, b, x0, bnorm):
         M = self._precond(K)

@@ -203,7 +203,8 @@ def summary(cfg: Any, source: str = "config") -> str:
         terms.append("demag")
     if cfg.transport.model != "none":
         j = cfg.transport.current_density
-        j_text = f"{j:.4g}" if isinstance(j, float) else "(" + ", ".join(f"{v:.4g}" for v in j) + ")"
+        j_text = f"{j:.4g}" if isinstance(j, float) else "(" + ", ".join(f"{v:.4g}" for v in j)
+        j_text += "" if isinstance(j, float) else ")"
         terms.append(f"transport {cfg.transport.model} (j = {j_text} A/m^2)")
     terms += [f"torque {k}" for k in ("zhang_li", "slonczewski") if getattr(cfg.torque, k)]
     lines.append("  terms     " + ", ".join(terms))

@@ -33,6 +33,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainValidator,
     Strict,
     ValidationError,
     ValidationInfo,
@@ -114,6 +115,26 @@ Nonzero3 = Annotated[Vec3, AfterValidator(_nonzero)]
 Length3 = tuple[Positive, Positive, Positive]
 Name = Annotated[str, Strict(), Field(pattern=r"^[A-Za-z0-9_-]+$", min_length=1, max_length=64)]
 Sign = Annotated[int, Strict(), AfterValidator(_sign)]
+
+
+def _current_density(value: Any) -> float | tuple[float, float, float]:
+    """A finite number (along +z) or a 3-vector of finite numbers [A/m^2]; one message either way
+    (a plain Union would report one line per alternative)."""
+    allowed = "must be a finite number (along +z) or a list of 3 finite numbers [A/m^2]"
+
+    def number(v: Any) -> float:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ValueError(allowed)
+        return float(v)
+
+    if isinstance(value, (list, tuple)):
+        if len(value) != 3:
+            raise ValueError(allowed)
+        return (number(value[0]), number(value[1]), number(value[2]))
+    return number(value)
+
+
+CurrentDensity = Annotated[Any, PlainValidator(_current_density)]
 
 
 class _Model(BaseModel):
@@ -373,7 +394,7 @@ class TransportConfig(_Model):
     model: Literal["none", "diffusion", "moment"] = Field(
         "none", description="'none', 'diffusion' (Zhang-Levy-Fert) or 'moment' (talk's A(M) model)"
     )
-    current_density: Float | Vec3 = Field(
+    current_density: CurrentDensity = Field(
         0.0, description="charge current density [A/m^2]: a number is along +z (bottom -> top "
         "layer), a 3-vector is the uniform current density (e.g. in-plane for muMAG SP5)"
     )

@@ -4,10 +4,13 @@ The matrix depends on m, so it changes at every LLG stage and a factorization ca
 while m is frozen. Methods (measured in ``benchmarks/bench_transport.py`` and
 ``docs/theory/transport.md``):
 
-- ``"bicgstab"`` (on a breakdown it continues with LGMRES from where it stopped),
-  ``"lgmres"``, ``"gmres"`` (restart 50) or ``"auto"`` (default: BiCGSTAB for the diffusion
-  model, LGMRES for the moment model, whose rotated transverse fluxes make BiCGSTAB break down
-  and restarted GMRES stall): Krylov solves warm-started from the last s and preconditioned by
+- ``"bicgstab"`` (own implementation with fused vector updates; on a breakdown it continues
+  with LGMRES from where it stopped), ``"lgmres"``, ``"gmres"`` (scipy, restart 50) or
+  ``"auto"`` (default: BiCGSTAB for the diffusion model, LGMRES for the moment model, whose
+  rotated transverse fluxes make BiCGSTAB break down and restarted GMRES stall): Krylov solves
+  warm-started from the minimal-residual combination of the last ``history`` solutions
+  (default 6, see :class:`TransportSolver`), applying K by the fused block product of
+  :func:`.fv.block_matvec`, and preconditioned by
   ``"line"`` (default: exact solve of the z-line part of the matrix, the diagonal 3×3 blocks
   plus the z-face blocks, by block Thomas in Numba; O(N) to build and apply),
   ``"block_jacobi"`` (inverse of each cell's 3×3 diagonal block), ``"ilu"`` (SuperLU
@@ -15,7 +18,8 @@ while m is frozen. Methods (measured in ``benchmarks/bench_transport.py`` and
   (lengths of a few cells), so tens of iterations suffice.
 - ``"splu"``: sparse direct LU (SuperLU, COLAMD ordering) of the whole system.
 
-All solves are of ``(shift·I + K) s = b + shift·s_old`` with K, b from the model.
+All solves are of ``(shift·I + K) s = b + shift·s_old`` with K, b from the model
+(``model.system_blocks``; the BSR matrix is built only for ``splu`` and ``ilu``).
 """
 
 from __future__ import annotations

@@ -365,17 +365,19 @@ def test_memory_estimate_against_measured_peak() -> None:
     """Build a 128x64x16 demag + gspm run in a fresh process and compare with its peak RSS.
 
     The estimate must not be below the measured peak (else the guard lets through runs that do
-    not fit) and at most 2 times it (else it refuses runs that would fit).
+    not fit) and at most 2.5 times it (else it refuses runs that would fit).
     """
     import subprocess
     import sys
 
-    # the baseline covers JIT compilation on a cold Numba cache (a fresh machine: ~480 MB peak
-    # here) as well as a warm one (~300 MB), so the upper bound is 2x rather than tighter
+    # the fixed baseline covers JIT compilation on a cold Numba cache (a fresh machine: 605 MB
+    # peak measured in a clean CI environment) as well as a warm cache (~300 MB here); at this
+    # size the baseline dominates, so the upper bound is 2.5x (the per-array part was within
+    # 1.07-1.32x of measured on six grids)
     proc = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT], capture_output=True,
                           text=True, timeout=300, check=True)
     estimate, peak = (int(v) for v in proc.stdout.split())
-    assert peak <= estimate <= 2.0 * peak, (estimate, peak)
+    assert peak <= estimate <= 2.5 * peak, (estimate, peak)
 
 
 def test_cli_restart_flag_and_run_failures(tmp_path: Path, monkeypatch) -> None:

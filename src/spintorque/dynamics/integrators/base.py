@@ -115,3 +115,35 @@ def check_t_max(t: float, t_max: float | None, who: str) -> None:
     """ValueError unless ``t_max`` (if given) lies after ``t``."""
     if t_max is not None and not t_max > t:
         raise ValueError(f"{who}: t_max = {t_max!r} s must be after t = {t!r} s")
+
+
+class FixedStepMixin:
+    """What every fixed-step scheme shares: ``advance`` by clipped steps and a checkpointable
+    state made of ``dt`` [s] and the step counters. Needs ``name``, ``dt``, ``stats`` and
+    ``step(t, m, t_max)``."""
+
+    name: str
+    dt: float
+    stats: dict
+
+    def reset(self) -> None:
+        """Nothing is cached between steps (interface parity with rk45)."""
+
+    def advance(self, t0: float, m: np.ndarray, t1: float) -> np.ndarray:
+        """Integrate from ``t0`` to exactly ``t1`` [s] (last step clipped)."""
+        if t1 < t0:
+            raise ValueError(f"advance: t1 = {t1!r} s is before t0 = {t0!r} s")
+        t, m = float(t0), np.array(m, dtype=float, copy=True)
+        while t < t1:
+            t, m = self.step(t, m, t_max=float(t1))  # type: ignore[attr-defined]
+        return m
+
+    def state_dict(self) -> dict:
+        stats = {k: int(v) for k, v in self.stats.items()}
+        return {"name": self.name, "dt": float(self.dt), **stats}
+
+    def load_state_dict(self, d: dict) -> None:
+        check_state_name(self.name, d)
+        self.dt = check_positive("dt", d["dt"])
+        for k in self.stats:
+            self.stats[k] = int(d.get(k, 0))

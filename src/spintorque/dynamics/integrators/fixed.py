@@ -6,17 +6,17 @@ import numpy as np
 
 from ..llg import LLG
 from .base import (
+    FixedStepMixin,
     IntegrationError,
     Normalizer,
     check_m,
     check_positive,
-    check_state_name,
     check_t_max,
     finite,
 )
 
 
-class _FixedStep:
+class _FixedStep(FixedStepMixin):
     name = ""
     order = 0
     _c: tuple[float, ...] = ()
@@ -59,27 +59,6 @@ class _FixedStep:
         self.stats["steps"] += 1
         return (t_max if t_max is not None and dt == t_max - t else t + dt), m_new
 
-    def reset(self) -> None:
-        """Nothing is cached between steps (interface parity with rk45)."""
-
-    def advance(self, t0: float, m: np.ndarray, t1: float) -> np.ndarray:
-        """Integrate from ``t0`` to exactly ``t1`` [s] (last step clipped)."""
-        if t1 < t0:
-            raise ValueError(f"advance: t1 = {t1!r} s is before t0 = {t0!r} s")
-        t, m = float(t0), np.array(m, dtype=float, copy=True)
-        while t < t1:
-            t, m = self.step(t, m, t_max=float(t1))
-        return m
-
-    def state_dict(self) -> dict:
-        stats = {k: int(v) for k, v in self.stats.items()}
-        return {"name": self.name, "dt": float(self.dt), **stats}
-
-    def load_state_dict(self, d: dict) -> None:
-        check_state_name(self.name, d)
-        self.dt = float(d["dt"])
-        for k in self.stats:
-            self.stats[k] = int(d.get(k, 0))
 
 
 class Euler(_FixedStep):

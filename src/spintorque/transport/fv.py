@@ -68,6 +68,24 @@ def matvec3(a: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(cache=True)
+def inv3_block(a, out):
+    """out = a^-1 for one 3x3 block (cofactors; inlined by LLVM into the kernels)."""
+    c00 = a[1, 1] * a[2, 2] - a[1, 2] * a[2, 1]
+    c01 = a[0, 2] * a[2, 1] - a[0, 1] * a[2, 2]
+    c02 = a[0, 1] * a[1, 2] - a[0, 2] * a[1, 1]
+    c10 = a[1, 2] * a[2, 0] - a[1, 0] * a[2, 2]
+    c11 = a[0, 0] * a[2, 2] - a[0, 2] * a[2, 0]
+    c12 = a[0, 2] * a[1, 0] - a[0, 0] * a[1, 2]
+    c20 = a[1, 0] * a[2, 1] - a[1, 1] * a[2, 0]
+    c21 = a[0, 1] * a[2, 0] - a[0, 0] * a[2, 1]
+    c22 = a[0, 0] * a[1, 1] - a[0, 1] * a[1, 0]
+    idet = 1.0 / (a[0, 0] * c00 + a[0, 1] * c10 + a[0, 2] * c20)
+    out[0, 0], out[0, 1], out[0, 2] = c00 * idet, c01 * idet, c02 * idet
+    out[1, 0], out[1, 1], out[1, 2] = c10 * idet, c11 * idet, c12 * idet
+    out[2, 0], out[2, 1], out[2, 2] = c20 * idet, c21 * idet, c22 * idet
+
+
+@numba.njit(cache=True)
 def _face_kernel(D, drift, use_drift, L, R, axis, h, off, diag, b):
     """Per interior face: −H_f/h² into ``off[f]`` (the (L,R) and (R,L) blocks, which are equal),
     +H_f/h² into both diagonals, and the drift divergence into b (same formulas as the NumPy
@@ -81,19 +99,7 @@ def _face_kernel(D, drift, use_drift, L, R, axis, h, off, diag, b):
         for i in range(3):
             for j in range(3):
                 S[i, j] = D[lc, i, j] + D[rc, i, j]
-        c00 = S[1, 1] * S[2, 2] - S[1, 2] * S[2, 1]
-        c01 = S[0, 2] * S[2, 1] - S[0, 1] * S[2, 2]
-        c02 = S[0, 1] * S[1, 2] - S[0, 2] * S[1, 1]
-        c10 = S[1, 2] * S[2, 0] - S[1, 0] * S[2, 2]
-        c11 = S[0, 0] * S[2, 2] - S[0, 2] * S[2, 0]
-        c12 = S[0, 2] * S[1, 0] - S[0, 0] * S[1, 2]
-        c20 = S[1, 0] * S[2, 1] - S[1, 1] * S[2, 0]
-        c21 = S[0, 1] * S[2, 0] - S[0, 0] * S[2, 1]
-        c22 = S[0, 0] * S[1, 1] - S[0, 1] * S[1, 0]
-        idet = 1.0 / (S[0, 0] * c00 + S[0, 1] * c10 + S[0, 2] * c20)
-        Si[0, 0], Si[0, 1], Si[0, 2] = c00 * idet, c01 * idet, c02 * idet
-        Si[1, 0], Si[1, 1], Si[1, 2] = c10 * idet, c11 * idet, c12 * idet
-        Si[2, 0], Si[2, 1], Si[2, 2] = c20 * idet, c21 * idet, c22 * idet
+        inv3_block(S, Si)
         for i in range(3):
             for j in range(3):
                 wl = 0.0

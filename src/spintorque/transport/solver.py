@@ -31,27 +31,10 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from .fv import inv3, matvec3
+from .fv import inv3, inv3_block, matvec3
 
 METHODS = ("auto", "bicgstab", "lgmres", "gmres", "splu")
 PRECONDITIONERS = ("auto", "line", "block_jacobi", "ilu", "none")
-
-
-@numba.njit(cache=True)
-def _inv3_small(a, out):
-    c00 = a[1, 1] * a[2, 2] - a[1, 2] * a[2, 1]
-    c01 = a[0, 2] * a[2, 1] - a[0, 1] * a[2, 2]
-    c02 = a[0, 1] * a[1, 2] - a[0, 2] * a[1, 1]
-    c10 = a[1, 2] * a[2, 0] - a[1, 0] * a[2, 2]
-    c11 = a[0, 0] * a[2, 2] - a[0, 2] * a[2, 0]
-    c12 = a[0, 2] * a[1, 0] - a[0, 0] * a[1, 2]
-    c20 = a[1, 0] * a[2, 1] - a[1, 1] * a[2, 0]
-    c21 = a[0, 1] * a[2, 0] - a[0, 0] * a[2, 1]
-    c22 = a[0, 0] * a[1, 1] - a[0, 1] * a[1, 0]
-    idet = 1.0 / (a[0, 0] * c00 + a[0, 1] * c10 + a[0, 2] * c20)
-    out[0, 0], out[0, 1], out[0, 2] = c00 * idet, c01 * idet, c02 * idet
-    out[1, 0], out[1, 1], out[1, 2] = c10 * idet, c11 * idet, c12 * idet
-    out[2, 0], out[2, 1], out[2, 2] = c20 * idet, c21 * idet, c22 * idet
 
 
 @numba.njit(cache=True)
@@ -64,7 +47,7 @@ def _block_thomas_factor(diag, lower, upper):
     dinv = np.empty_like(diag)
     lfac = np.zeros_like(diag)
     dh = np.empty((3, 3))
-    _inv3_small(diag[0], dinv[0])
+    inv3_block(diag[0], dinv[0])
     for i in range(1, n):
         for r in range(3):
             for c in range(3):
@@ -78,7 +61,7 @@ def _block_thomas_factor(diag, lower, upper):
                 for k in range(3):
                     acc -= lfac[i, r, k] * upper[i - 1, k, c]
                 dh[r, c] = acc
-        _inv3_small(dh, dinv[i])
+        inv3_block(dh, dinv[i])
     return dinv, lfac
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -215,18 +216,7 @@ def test_coupled_llg_with_rk45_and_gspm(model):
     from spintorque.dynamics.integrators import make_integrator
     from spintorque.fields import EffectiveField, Exchange
 
-    fm = Material(
-        "fm",
-        Ms=8e5,
-        A=1.3e-11,
-        alpha=0.02,
-        D0=1e-3,
-        beta=0.9,
-        beta_prime=0.8,
-        lambda_sf=10e-9,
-        lambda_J=4e-9,
-        c_sd=3.125e-3,
-    )
+    fm = dataclasses.replace(FM, A=1.3e-11, alpha=0.02)
     sample = Sample.stack(
         (2, 2), (2e-9,) * 3, [("FM1", 10e-9, fm), ("spacer", 6e-9, NM), ("FM2", 10e-9, fm)]
     )

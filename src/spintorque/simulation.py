@@ -398,9 +398,11 @@ def _transport_term(cfg: Any, sample: Sample) -> Any:
     if model == "none":
         return None
     mode = _get(spec, "mode", "quasistatic")
-    if mode != "quasistatic":
-        raise UserError(f"transport.mode = {mode!r} is not implemented yet; allowed: "
-                         "'quasistatic'")
+    integrator = _get(_get(cfg, "run"), "integrator", "rk45")
+    if mode == "implicit" and integrator != "gspm":
+        raise UserError(f"transport.mode = 'implicit' needs run.integrator = 'gspm' (got "
+                        f"{integrator!r}): the time-dependent s is stepped between evaluation "
+                        "times, which RK stages revisit")
     boundary = _get(spec, "boundary", "neumann")
     if boundary not in _BC:
         raise UserError(f"transport.boundary = {boundary!r}; allowed: {sorted(_BC)}")
@@ -410,7 +412,8 @@ def _transport_term(cfg: Any, sample: Sample) -> Any:
     return SpinAccumulationField(
         sample, model=model, current_density=_current(_get(spec, "current_density", 0.0)),
         bc=_BC[boundary], z_refine=int(_get(spec, "z_refine", 1)),
-        a=float(_get(spec, "moment_a", 1.0)),
+        a=float(_get(spec, "moment_a", 1.0)), rtol=float(_get(spec, "rtol", 1e-6)),
+        mode=mode,
     )
 
 
@@ -568,6 +571,9 @@ def _transport_state(sim: Simulation) -> dict[str, np.ndarray]:
     past = getattr(getattr(sim.transport, "solver", None), "warm_history", None)
     if isinstance(past, np.ndarray) and past.size:  # projected warm start (past solutions)
         out["transport_history"] = past
+    t_last = getattr(sim.transport, "t_last", None)
+    if t_last is not None:  # time-dependent mode: time of the last implicit step [s]
+        out["transport_time"] = np.array(t_last)
     return out
 
 
@@ -583,6 +589,9 @@ def _load_transport_state(sim: Simulation, s: np.ndarray | None, extra: dict[str
     past = extra.get("transport_history")
     if isinstance(past, np.ndarray) and solver is not None and hasattr(solver, "warm_history"):
         solver.warm_history = past
+    t_last = extra.get("transport_time")
+    if isinstance(t_last, np.ndarray) and hasattr(sim.transport, "t_last"):
+        sim.transport.t_last = float(t_last)
 
 
 def run_config(

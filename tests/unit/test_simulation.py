@@ -230,11 +230,15 @@ def test_nan_in_state_caught_after_step(tmp_path, monkeypatch):
                    progress=None)
 
 
-def test_transport_run_resumes_exactly(tmp_path, monkeypatch):
-    # spin-diffusion trilayer: the resumed run must restore the solver's warm start, or the
-    # iterative transport solves (rtol 1e-8) would differ from the uninterrupted run
-    cfg = trilayer(transport={"model": "diffusion", "current_density": 1e11},
-                   run={"duration": 1e-12, "output_every": 2e-13, "checkpoint_every": 1e-9})
+@pytest.mark.parametrize("integrator,mode", [("rk45", "quasistatic"), ("gspm", "quasistatic"),
+                                             ("gspm", "implicit")])
+def test_transport_run_resumes_exactly(tmp_path, monkeypatch, integrator, mode):
+    # spin-diffusion trilayer: the resumed run must restore the solver's warm start (and, in the
+    # time-dependent mode, s and the time of its last step), or the iterative transport solves
+    # would differ from the uninterrupted run
+    cfg = trilayer(transport={"model": "diffusion", "current_density": 1e11, "mode": mode},
+                   run={"duration": 1e-12, "output_every": 2e-13, "checkpoint_every": 1e-9,
+                        "integrator": integrator, "dt": 2e-14})
     ref = run_config(cfg, tmp_path / "ref", progress=None)
     cols, ref_table = read_table(tmp_path / "ref" / "table.tsv")
     assert cols[-3:] == ["|s|_FM1 (A/m)", "|s|_spacer (A/m)", "|s|_FM2 (A/m)"]
@@ -339,6 +343,12 @@ def test_driver_needs_no_transport_package_without_transport(monkeypatch):
     assert sim.transport is None and [t.name for t in sim.terms] == ["exchange"]
     with pytest.raises(ImportError):
         build(trilayer(transport={"model": "diffusion", "current_density": 1e11}))
+
+
+def test_time_dependent_transport_needs_gspm():
+    with pytest.raises(ValueError, match="run.integrator = .gspm."):
+        build(trilayer(transport={"model": "diffusion", "current_density": 1e11,
+                                  "mode": "implicit"}))
 
 
 def test_local_torques_from_config():

@@ -75,6 +75,18 @@ def _experiment(name: str, materials: str, t_fm1_nm: float | None,
         raise click.BadParameter(str(exc)) from exc
 
 
+def _stepping(integrator: str | None, dt_ps: float | None) -> dict:
+    """Experiment overrides from ``--integrator`` and ``--dt`` [ps]."""
+    out: dict = {}
+    if integrator is not None:
+        out["integrator"] = integrator
+    if dt_ps is not None:
+        if not (math.isfinite(dt_ps) and dt_ps > 0):
+            raise click.BadParameter(f"--dt = {dt_ps!r} ps: must be positive")
+        out["dt"] = dt_ps * 1e-12
+    return out
+
+
 def _point_key(exp: TrilayerExperiment, j: float) -> str:
     return f"{exp.model}/j={j / UNIT:.4g}e10/{exp.digest()}"
 
@@ -166,8 +178,12 @@ def write_outputs(store, out: Path, resolution: float) -> str:
 @click.option("--t-fm1", "t_fm1", type=float, default=None, help="FM1 thickness in nm.")
 @click.option("--duration", type=float, default=None, help="Time limit per run in ns.")
 @click.option("--rtol", type=float, default=None, help="rk45 relative tolerance (default 1e-5).")
+@click.option("--integrator", type=click.Choice(["rk45", "gspm"]), default=None,
+              help="Time stepper (default per preset: gspm for full, else rk45).")
+@click.option("--dt", "dt_ps", type=float, default=None,
+              help="GSPM time step in ps (default per preset: 1 ps for full).")
 def switching(preset_name, out_dir, scheduler, workers, models, currents, resolution, materials,
-              t_fm1, duration, rtol):
+              t_fm1, duration, rtol, integrator, dt_ps):
     """Critical currents of the FM1/spacer/FM2 pillar for both transport models (talk's table)."""
     from ..sweep.store import Store
 
@@ -178,7 +194,8 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
     res = resolution * UNIT
     coarse = _floats(currents, "--currents") if currents else COARSE[preset_name]
     coarse = [round(c / resolution) * res for c in coarse]
-    base = _experiment(preset_name, materials, t_fm1, duration, rtol)
+    base = _experiment(preset_name, materials, t_fm1, duration, rtol,
+                       **_stepping(integrator, dt_ps))
     out_dir = out_dir.resolve()  # task params hold absolute paths: same from any cwd
     out_dir.mkdir(parents=True, exist_ok=True)
     searches = {m: Bisection(coarse, res) for m in _models(models)}
@@ -237,6 +254,10 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
 @click.option("--t-fm1", "t_fm1", type=float, default=None, help="FM1 thickness in nm.")
 @click.option("--duration", type=float, default=None, help="Time limit per run in ns.")
 @click.option("--rtol", type=float, default=None, help="rk45 relative tolerance (default 1e-5).")
+@click.option("--integrator", type=click.Choice(["rk45", "gspm"]), default=None,
+              help="Time stepper (default per preset: gspm for full, else rk45).")
+@click.option("--dt", "dt_ps", type=float, default=None,
+              help="GSPM time step in ps (default per preset: 1 ps for full).")
 @click.option("--animate", is_flag=True, help="Also write an FM2 animation (GIF) per run.")
 @click.option("--task", default=None,
               help="Generic sweep: 'package.module:function' run on each params of --tasks.")
@@ -245,7 +266,7 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
 @click.option("--scheduler", default=None, help="Address of an existing Dask scheduler.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None)
 def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, duration, rtol,
-          animate, task, tasks_file, scheduler, workers):
+          integrator, dt_ps, animate, task, tasks_file, scheduler, workers):
     """Final states over a list of currents (no bisection), or any task over a JSON task list."""
     from ..sweep.store import Store
 
@@ -280,7 +301,8 @@ def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, du
         values = _floats(currents, "--currents")
     else:
         values = COARSE[preset_name]
-    base = _experiment(preset_name, materials, t_fm1, duration, rtol)
+    base = _experiment(preset_name, materials, t_fm1, duration, rtol,
+                       **_stepping(integrator, dt_ps))
     with Store(out_dir / "store.sqlite") as store, _runner(scheduler, workers) as runner:
         store.acquire()
         store.set_meta("experiment", base.to_dict())

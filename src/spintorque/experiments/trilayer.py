@@ -73,7 +73,8 @@ class TrilayerExperiment:
     seed : RNG seed of FM1's random initial state; ``fm2_initial``: FM2's initial direction
     relax_method, relax_tol [A/m], relax_max_iter : relaxation at zero current
     duration : time limit of the current run [s]; ``output_every``: table interval [s]
-    integrator, dt [s], rtol : time stepping (``run`` table of the config)
+    integrator, dt [s], rtol : time stepping (``run`` table of the config); ``transport_rtol``:
+        relative residual of each transport solve (``transport.rtol``)
     settle_window [s], settle_tol : settled when no layer-average component moved more than
         ``settle_tol`` over the last ``settle_window`` and ``max|m x H| / Ms`` is below
         ``settle_torque`` (dimensionless); ``min_duration`` [s]: never stop before this
@@ -99,6 +100,7 @@ class TrilayerExperiment:
     integrator: str = "rk45"
     dt: float = 1e-13
     rtol: float = 1e-5
+    transport_rtol: float = 1e-6
     settle_window: float = 0.3e-9
     settle_tol: float = 2e-3
     settle_torque: float = 1e-2
@@ -113,7 +115,8 @@ class TrilayerExperiment:
         object.__setattr__(self, "cell", cell)
         object.__setattr__(self, "fm2_initial", tuple(float(v) for v in self.fm2_initial))
         for key in ("length", "width", "t_fm1", "t_spacer", "t_fm2", "duration", "output_every",
-                    "dt", "rtol", "settle_window", "settle_tol", "settle_torque", "relax_tol"):
+                    "dt", "rtol", "transport_rtol", "settle_window", "settle_tol", "settle_torque",
+                    "relax_tol"):
             value = getattr(self, key)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise ValueError(f"TrilayerExperiment.{key} = {value!r} must be positive, finite")
@@ -192,7 +195,8 @@ class TrilayerExperiment:
         d.pop("extra")
         if relax_only:
             for key in ("model", "moment_a", "duration", "output_every", "integrator", "dt",
-                        "rtol", "settle_window", "settle_tol", "settle_torque", "min_duration",
+                        "rtol", "transport_rtol", "settle_window", "settle_tol", "settle_torque",
+                        "min_duration",
                         "P_L", "P_R"):
                 d.pop(key)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
@@ -225,7 +229,8 @@ class TrilayerExperiment:
             "material": {"fm": dict(mats["fm"]), "nm": dict(mats["nm"])},
             "demag": {"enabled": bool(self.demag)},
             "transport": {"model": self.model, "current_density": j,
-                          "moment_a": float(self.moment_a)},
+                          "moment_a": float(self.moment_a),
+                          "rtol": float(self.transport_rtol)},
             "relax": {"enabled": bool(relax), "method": self.relax_method,
                       "tol": float(self.relax_tol), "max_iter": int(self.relax_max_iter)},
             "run": {"duration": float(self.duration if duration is None else duration),
@@ -237,13 +242,16 @@ class TrilayerExperiment:
 #: Named presets. ``quick``: 16 × 16 × 20 nm cells (3 × the exchange length in-plane: crude, but
 #: a whole two-model table fits in minutes on 2 cores), 1 ns limit; ``medium``: 8 × 8 × 10 nm,
 #: 0.5 ns (a few minutes per run on one core); ``full``: 4 nm cells, 2 ns (the talk's device at the
-#: resolution of §6's replica); ``smoke``: the quick mesh for 0.1 ns, for tests.
+#: resolution of §6's replica) with GSPM at 1 ps (one transport solve per step, transport rtol
+#: 1e-5; the time step and tolerances are checked in docs/results/switching.md); ``smoke``: the
+#: quick mesh for 0.1 ns, for tests.
 PRESETS: dict[str, dict[str, Any]] = {
     "quick": {"cell": (16e-9, 16e-9, 20e-9), "duration": 1e-9, "output_every": 10e-12,
               "min_duration": 0.3e-9, "settle_window": 0.2e-9},
     "medium": {"cell": (8e-9, 8e-9, 10e-9), "duration": 0.5e-9, "output_every": 20e-12,
                "min_duration": 0.3e-9, "settle_window": 0.2e-9},
-    "full": {"cell": 4e-9, "duration": 2e-9, "output_every": 10e-12},
+    "full": {"cell": 4e-9, "duration": 2e-9, "output_every": 10e-12, "integrator": "gspm",
+             "dt": 1e-12, "transport_rtol": 1e-5},
     "smoke": {"cell": (16e-9, 16e-9, 20e-9), "duration": 0.1e-9, "output_every": 10e-12,
               "min_duration": 0.1e-9},
 }

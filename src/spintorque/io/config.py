@@ -408,6 +408,9 @@ class TransportConfig(_Model):
     mode: Literal["quasistatic", "implicit"] = Field(
         "quasistatic", description="'quasistatic' (steady s per step) or 'implicit' (Euler)"
     )
+    rtol: Positive = Field(
+        1e-6, lt=1, description="relative residual at which a transport solve stops [1], (0, 1)"
+    )
 
 
 class ZhangLiConfig(_Model):

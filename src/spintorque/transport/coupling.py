@@ -10,6 +10,12 @@ Transport mesh: with ``z_refine = r`` every magnetization cell is split into r s
 z; m is piecewise constant on them, and s is averaged back over the r sub-cells (c is constant
 within a cell, so this is the average of c·s).
 
+Time-dependent mode (``mode = "implicit"``): instead of the steady state, s follows
+∂s/∂t = b − K(m) s from s = 0 when the current is switched on, one implicit Euler step from the
+last solve time to each new evaluation time (PHYSICS.md §1.6). Evaluations must come at
+non-decreasing times (a repeated time returns the last s), so it suits the fixed-step GSPM,
+not RK stages that go back in time after a rejected step.
+
 ``energy`` returns 0: the spin-transfer torque is a driven, non-equilibrium term with no energy
 functional (it does work on m supplied by the current), so it contributes nothing to the
 magnetic free energy that the other terms' energies add up to.
@@ -28,6 +34,7 @@ from .moment import MomentModel
 from .solver import TransportSolver
 
 MODELS = ("diffusion", "moment")
+MODES = ("quasistatic", "implicit")
 
 
 class SpinAccumulationField:
@@ -42,12 +49,16 @@ class SpinAccumulationField:
     current_density : A/m²; scalar (along z), 3-vector, or a callable ``t [s] -> either``
     bc, z_refine, sign_e : see :class:`DiffusionModel`; ``a`` : moment-model coefficient
     method, preconditioner, rtol : see :class:`TransportSolver`
+    mode : ``"quasistatic"`` (default) or ``"implicit"`` (time-dependent, module docstring)
 
     Attributes
     ----------
     s : last spin accumulation on the sample grid, shape ``grid.vshape`` [A/m] (sub-cell mean)
     s_fine : last spin accumulation on the transport mesh, shape ``(nx, ny, nz·r, 3)`` [A/m]
     solver : the :class:`TransportSolver` (``stats`` holds iterations and timings)
+    hold : while True, :meth:`field` reuses the last s instead of solving again (set by an
+        integrator that updates s once per step, e.g. GSPM's ``transport_update = "step"``);
+        the first call always solves
     """
 
     name = "spin_accumulation"
@@ -65,7 +76,12 @@ class SpinAccumulationField:
         method: str = "auto",
         preconditioner: str = "auto",
         rtol: float = 1e-6,
+        mode: str = "quasistatic",
     ):
+        if mode not in MODES:
+            raise ValueError(f"mode = {mode!r}: allowed values are {MODES}")
+        self.mode = mode
+        self.t_last: float | None = None  # time of the last implicit step [s]
         self.sample = sample
         self._current_fn = current_density if callable(current_density) else None
         j0 = 0.0 if callable(current_density) else current_density
@@ -86,6 +102,8 @@ class SpinAccumulationField:
         self._c_over_mu0 = np.where(sample.magnetic, c / MU0, 0.0)[..., None]
         self.s = np.zeros(sample.grid.vshape)
         self.s_fine = np.zeros(model.mesh.grid.vshape)
+        self.hold = False
+        self._solved = False
 
     def current(self, t: float = 0.0) -> np.ndarray:
         """Current density vector [A/m²] at time t [s]."""
@@ -95,14 +113,34 @@ class SpinAccumulationField:
 
     def solve(self, m: np.ndarray, t: float = 0.0) -> np.ndarray:
         """Solve for s from m (warm start); returns s on the sample grid ``vshape`` [A/m]."""
-        sc = self.solver.solve(m, self.current(t))
+        if self.mode == "implicit":
+            sc = self._advance(m, float(t))
+        else:
+            sc = self.solver.solve(m, self.current(t))
+        self._solved = True
         self.s_fine = self.model.mesh.to_grid(sc)
         self.s = self.model.mesh.restrict(sc)
         return self.s
 
+    def _advance(self, m: np.ndarray, t: float) -> np.ndarray:
+        """Implicit Euler from the last solve time to t; s = 0 at the first call."""
+        if self.t_last is None:
+            self.t_last = t
+            self.solver.s = np.zeros_like(self.solver.s)
+        elif t < self.t_last:
+            raise ValueError(
+                f"transport mode 'implicit': evaluation at t = {t:.6e} s before the last one at "
+                f"{self.t_last:.6e} s; the time-dependent mode needs a fixed-step integrator "
+                "(gspm)"
+            )
+        elif t > self.t_last:
+            self.solver.s = self.solver.step(m, self.solver.s, t - self.t_last, self.current(t))
+            self.t_last = t
+        return self.solver.s.copy()
+
     def field(self, m: np.ndarray, t: float = 0.0, out: np.ndarray | None = None) -> np.ndarray:
         """H = c s / mu0 [A/m], shape ``vshape``, zero outside the magnetic cells."""
-        s = self.solve(m, t)
+        s = self.s if (self.hold and self._solved) else self.solve(m, t)
         out = np.empty_like(m) if out is None else out
         np.multiply(s, self._c_over_mu0, out=out)
         return out

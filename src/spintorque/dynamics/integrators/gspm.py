@@ -27,6 +27,13 @@ SP4 (5 nm cells, 0.4 ns): dt = 0.2 / 0.1 / 0.05 ps put the first <mx> zero cross
 For such thin films rk45 needs fewer field evaluations; gspm pays off when exchange makes the
 explicit step stiff (fine cells, thick layers).
 
+Spin transport (``transport_update``): a :class:`~spintorque.transport.coupling.
+SpinAccumulationField` among the explicit terms is solved at m^n only (``"step"``, default) and
+held for F*, or solved at both m^n and m* (``"evaluation"``). Both are first order, like the rest
+of the step; ``"step"`` halves the transport solves, which are ~90 % of a coupled step (the
+difference between the two is measured in ``tests/unit/test_transport_models.py`` and
+``docs/results/switching.md``).
+
 Limits (ValueError at construction): every magnetic region must be a full-plane z slab with uniform
 Ms, A, α and γ0; magnetic layers may not touch (there is no exchange through a spacer, and the
 per-layer solves cannot carry exchange between touching layers); ``llg.torques`` must be empty:
@@ -110,15 +117,23 @@ class _Layer:
         out[sl] = fft.idctn(spec, type=2, norm="ortho")
 
 
+TRANSPORT_UPDATES = ("step", "evaluation")
+
+
 class GSPM(FixedStepMixin):  # operators are built (and cached) per dt
     """Gauss-Seidel projection method with fixed step ``dt`` [s] (see the module docstring)."""
 
     name = "gspm"
     order = 1
 
-    def __init__(self, llg: LLG, dt: float = 1e-13):
+    def __init__(self, llg: LLG, dt: float = 1e-13, transport_update: str = "step"):
         self.llg = llg
         self.dt = check_positive("dt", dt)
+        if transport_update not in TRANSPORT_UPDATES:
+            raise ValueError(
+                f"gspm: transport_update = {transport_update!r}; allowed: {TRANSPORT_UPDATES}"
+            )
+        self.transport_update = transport_update
         if llg.torques:
             names = [getattr(tq, "name", type(tq).__name__) for tq in llg.torques]
             raise ValueError(
@@ -132,6 +147,8 @@ class GSPM(FixedStepMixin):  # operators are built (and cached) per dt
         sample = llg.sample
         grid = sample.grid
         self._explicit = EffectiveField(others, grid.vshape)
+        # terms that can reuse their last solution (the spin accumulation) for F*
+        self._holdable = [term for term in others if hasattr(term, "hold")]
         ms, a_ex = sample.param("Ms"), sample.param("A")
         alpha, gamma0 = llg.alpha, sample.param("gamma0")
         self._layers: list[_Layer] = []
@@ -207,7 +224,14 @@ class GSPM(FixedStepMixin):  # operators are built (and cached) per dt
         m3 += g1 * m2 - g2 * m1
         m_new = np.stack((m1, m2, m3), axis=-1)
         # 2. damping as an implicit heat flow with the explicit field at m*
-        f = self._explicit.field(m_new, t + dt, out=self._f)
+        hold = self.transport_update == "step"
+        for term in self._holdable:
+            term.hold = hold
+        try:
+            f = self._explicit.field(m_new, t + dt, out=self._f)
+        finally:
+            for term in self._holdable:
+                term.hold = False
         self.stats["evaluations"] += 1
         for i in range(3):
             np.add(m_new[..., i], self._alpha_p * f[..., i], out=b)

@@ -16,13 +16,15 @@ Krylov vector operations are BLAS level 1; extra BLAS threads only contend on a 
 and FFTW runs single-threaded by default, so both sides use one core.
 
     .venv/bin/python benchmarks/bench_transport.py [--steps 10] [--dm 1e-3] [--quick] [--llg]
+        [--gspm]
 
 ``--llg`` also times 10 real RK45 steps (after 3) of the coupled LLG (exchange, anisotropy,
 Demag and the spin-accumulation field) for both models at z_refine 1 and 2. That is the
 realistic measure: the random per-cell steps of the table above are uncorrelated from one
 solve to the next, the worst case for the solver's projected warm start (which pays when
 successive m lie in a few directions, as the stages of an RK45 step do), so the table counts
-its 6 extra products without their benefit.
+its 6 extra products without their benefit. ``--gspm`` times 20 GSPM steps of 1 ps (after 3),
+the switching experiment's full preset: one transport solve per step at rtol 1e-5.
 """
 
 from __future__ import annotations
@@ -133,34 +135,54 @@ def time_transport(model, m, method, precond, steps, dm, rng, rtol) -> dict:
     }
 
 
-def time_llg(sample, m, model, r, demag_cpu, steps=10) -> None:
-    """A real coupled run: RK45 on exchange + anisotropy + Demag + SpinAccumulationField."""
+def time_llg(sample, m, model, r, demag_cpu, steps=10, integrator="rk45") -> None:
+    """A real coupled run: exchange + anisotropy + Demag + SpinAccumulationField, integrated by
+    RK45 (default tolerances, transport rtol 1e-6, s solved at every stage) or by GSPM at 1 ps
+    (the switching experiment's full preset: s solved once per step, transport rtol 1e-5).
+    Prints the transport cost per step next to the stray-field cost per step (Demag calls
+    per step × the CPU time of one call)."""
     from spintorque.dynamics import LLG
     from spintorque.dynamics.integrators import make_integrator
     from spintorque.fields import EffectiveField, Exchange, UniaxialAnisotropy
     from spintorque.fields.demag import Demag
     from spintorque.transport.coupling import SpinAccumulationField
 
-    tr = SpinAccumulationField(sample, model, 1e11, z_refine=r)
-    terms = [Exchange(sample), UniaxialAnisotropy(sample), Demag(sample), tr]
-    integ = make_integrator("rk45", LLG(sample, EffectiveField(terms, sample.grid.vshape)))
+    gspm = integrator == "gspm"
+    tr = SpinAccumulationField(sample, model, 1e11, z_refine=r, rtol=1e-5 if gspm else 1e-6)
+    demag = Demag(sample)
+    calls = [0]
+    demag_field = demag.field
+
+    def counted(*args, **kwargs):
+        calls[0] += 1
+        return demag_field(*args, **kwargs)
+
+    demag.field = counted
+    terms = [Exchange(sample), UniaxialAnisotropy(sample), demag, tr]
+    llg = LLG(sample, EffectiveField(terms, sample.grid.vshape))
+    integ = make_integrator(integrator, llg, **({"dt": 1e-12} if gspm else {}))
     t, mm = 0.0, m.copy()
     for _ in range(3):
         t, mm = integ.step(t, mm)
     tr.solver.stats.update(solves=0, iterations=0, assemble_s=0.0, solve_s=0.0, matvecs=0)
+    calls[0] = 0
     c0 = time.process_time()
     for _ in range(steps):
         t, mm = integ.step(t, mm)
     cpu = (time.process_time() - c0) / steps
     st = tr.solver.stats
     per_solve = (st["assemble_s"] + st["solve_s"]) / st["solves"]
+    per_step = (st["assemble_s"] + st["solve_s"]) / steps
+    demag_step = demag_cpu * calls[0] / steps
+    dt = integ.dt
     print(
-        f"LLG rk45 {model:>9} r={r}: {cpu:.2f} s CPU per step, transport "
-        f"{(st['assemble_s'] + st['solve_s']) / steps:.2f} s, {st['solves'] / steps:.1f} solves "
-        f"per step, {st['matvecs'] / st['solves']:.1f} Kv per solve, "
+        f"LLG {integrator:>4} {model:>9} r={r}: {cpu:.3f} s CPU per step of {dt:.2e} s "
+        f"({cpu / dt * 2e-9 / 60:.1f} min per 2 ns), transport {per_step:.3f} s per step "
+        f"({st['solves'] / steps:.1f} solves, {st['matvecs'] / st['solves']:.1f} Kv, "
         f"{1e3 * st['assemble_s'] / st['solves']:.1f} + {1e3 * st['solve_s'] / st['solves']:.1f} "
-        f"ms per solve (assembly + solve, wall) = {per_solve / demag_cpu:.1f}x the stray field, "
-        f"dt = {integ.dt:.2e} s"
+        f"ms assembly + solve each), stray field {1e3 * demag_step:.1f} ms per step "
+        f"({calls[0] / steps:.0f} calls): transport / stray field per step "
+        f"{per_step / demag_step:.1f}x, per call {per_solve / demag_cpu:.1f}x"
     )
 
 
@@ -178,6 +200,8 @@ def main() -> None:
     ap.add_argument("--dm", type=float, default=1e-3)
     ap.add_argument("--rtol", type=float, default=1e-6, help="Krylov relative residual")
     ap.add_argument("--llg", action="store_true", help="also time real coupled RK45 steps")
+    ap.add_argument("--gspm", action="store_true",
+                    help="also time real coupled GSPM steps (1 ps, one transport solve per step)")
     ap.add_argument("--quick", action="store_true", help="default solver only")
     args = ap.parse_args()
     rng = np.random.default_rng(2)
@@ -219,10 +243,13 @@ def main() -> None:
             f"{1e3 * res['solve']:>8.1f} {1e3 * res['wall']:>8.1f} {1e3 * res['cpu']:>7.1f} "
             f"{res['cpu'] / dc:>9.2f}"
         )
-    if args.llg:
+    if args.llg or args.gspm:
         for name in ("diffusion", "moment"):
             for r in (1, 2):
-                time_llg(sample, m, name, r, dc)
+                if args.llg:
+                    time_llg(sample, m, name, r, dc)
+                if args.gspm:
+                    time_llg(sample, m, name, r, dc, steps=20, integrator="gspm")
     if not args.quick:
         # sparse direct LU: fill grows fast with the cross-section, so only small ones
         for nxy in ((4, 2), (8, 4), (16, 4)):

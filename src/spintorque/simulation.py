@@ -278,6 +278,9 @@ class Simulation:
         if name == "rk45" and _get(run, "rtol") is not None:
             options["rtol"] = float(run.rtol)
             options["atol"] = float(run.rtol)
+        update = _get(run, "transport_update")
+        if update is not None and name in ("rk45", "gspm"):
+            options["transport_update"] = str(update)
         return options
 
     def make_integrator(self) -> Any:
@@ -574,6 +577,10 @@ def _transport_state(sim: Simulation) -> dict[str, np.ndarray]:
     t_last = getattr(sim.transport, "t_last", None)
     if t_last is not None:  # time-dependent mode: time of the last implicit step [s]
         out["transport_time"] = np.array(t_last)
+    solves = getattr(sim.transport, "solves", None)
+    if solves:  # the last solves, from which stages between solves predict s
+        out["transport_solve_times"] = np.array([ts for ts, _ in solves])
+        out["transport_solves"] = np.array([ss for _, ss in solves])
     return out
 
 
@@ -592,6 +599,12 @@ def _load_transport_state(sim: Simulation, s: np.ndarray | None, extra: dict[str
     t_last = extra.get("transport_time")
     if isinstance(t_last, np.ndarray) and hasattr(sim.transport, "t_last"):
         sim.transport.t_last = float(t_last)
+    times, solves = extra.get("transport_solve_times"), extra.get("transport_solves")
+    if isinstance(times, np.ndarray) and isinstance(solves, np.ndarray) and hasattr(
+        sim.transport, "solves"
+    ):
+        sim.transport.solves = [(float(ts), np.array(ss)) for ts, ss in zip(times, solves,
+                                                                            strict=True)]
 
 
 def run_config(

@@ -230,15 +230,17 @@ def test_nan_in_state_caught_after_step(tmp_path, monkeypatch):
                    progress=None)
 
 
-@pytest.mark.parametrize("integrator,mode", [("rk45", "quasistatic"), ("gspm", "quasistatic"),
-                                             ("gspm", "implicit")])
-def test_transport_run_resumes_exactly(tmp_path, monkeypatch, integrator, mode):
+@pytest.mark.parametrize("integrator,mode,update", [
+    ("rk45", "quasistatic", "evaluation"), ("rk45", "quasistatic", "step"),
+    ("gspm", "quasistatic", "step"), ("gspm", "implicit", "step"),
+])
+def test_transport_run_resumes_exactly(tmp_path, monkeypatch, integrator, mode, update):
     # spin-diffusion trilayer: the resumed run must restore the solver's warm start (and, in the
     # time-dependent mode, s and the time of its last step), or the iterative transport solves
     # would differ from the uninterrupted run
     cfg = trilayer(transport={"model": "diffusion", "current_density": 1e11, "mode": mode},
                    run={"duration": 1e-12, "output_every": 2e-13, "checkpoint_every": 1e-9,
-                        "integrator": integrator, "dt": 2e-14})
+                        "integrator": integrator, "dt": 2e-14, "transport_update": update})
     ref = run_config(cfg, tmp_path / "ref", progress=None)
     cols, ref_table = read_table(tmp_path / "ref" / "table.tsv")
     assert cols[-3:] == ["|s|_FM1 (A/m)", "|s|_spacer (A/m)", "|s|_FM2 (A/m)"]

@@ -179,9 +179,9 @@ def write_outputs(store, out: Path, resolution: float) -> str:
 @click.option("--duration", type=float, default=None, help="Time limit per run in ns.")
 @click.option("--rtol", type=float, default=None, help="rk45 relative tolerance (default 1e-5).")
 @click.option("--integrator", type=click.Choice(["rk45", "gspm"]), default=None,
-              help="Time stepper (default per preset: gspm for full, else rk45).")
+              help="Time stepper (default rk45).")
 @click.option("--dt", "dt_ps", type=float, default=None,
-              help="GSPM time step in ps (default per preset: 1 ps for full).")
+              help="GSPM time step in ps (default 0.1 ps).")
 def switching(preset_name, out_dir, scheduler, workers, models, currents, resolution, materials,
               t_fm1, duration, rtol, integrator, dt_ps):
     """Critical currents of the FM1/spacer/FM2 pillar for both transport models (talk's table)."""
@@ -255,9 +255,9 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
 @click.option("--duration", type=float, default=None, help="Time limit per run in ns.")
 @click.option("--rtol", type=float, default=None, help="rk45 relative tolerance (default 1e-5).")
 @click.option("--integrator", type=click.Choice(["rk45", "gspm"]), default=None,
-              help="Time stepper (default per preset: gspm for full, else rk45).")
+              help="Time stepper (default rk45).")
 @click.option("--dt", "dt_ps", type=float, default=None,
-              help="GSPM time step in ps (default per preset: 1 ps for full).")
+              help="GSPM time step in ps (default 0.1 ps).")
 @click.option("--animate", is_flag=True, help="Also write an FM2 animation (GIF) per run.")
 @click.option("--task", default=None,
               help="Generic sweep: 'package.module:function' run on each params of --tasks.")

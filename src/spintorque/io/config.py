@@ -470,6 +470,10 @@ class RunParams(_Model):
     rtol: Positive = Field(1e-5, lt=1, description="rk45 relative tolerance [1], (0, 1)")
     dt: Positive = Field(1e-13, description="step [s] of fixed-step schemes, rk45's first step")
     alpha: Float | None = Field(None, ge=0, description="damping override for the run [1], >= 0")
+    transport_update: Literal["step", "evaluation"] | None = Field(
+        None, description="transport solves: 'evaluation' (every field evaluation) or 'step' "
+        "(once per step, predicted in between); default: rk45 'evaluation', gspm 'step'"
+    )
     snapshot_every: Positive | None = Field(None, description="OVF snapshot interval [s], > 0")
     checkpoint_every: Positive = Field(
         60.0, description="wall-clock time between checkpoints [s], > 0"

@@ -56,9 +56,11 @@ class SpinAccumulationField:
     s : last spin accumulation on the sample grid, shape ``grid.vshape`` [A/m] (sub-cell mean)
     s_fine : last spin accumulation on the transport mesh, shape ``(nx, ny, nz·r, 3)`` [A/m]
     solver : the :class:`TransportSolver` (``stats`` holds iterations and timings)
-    hold : while True, :meth:`field` reuses the last s instead of solving again (set by an
-        integrator that updates s once per step, e.g. GSPM's ``transport_update = "step"``);
-        the first call always solves
+    hold : while True, :meth:`field` does not solve but predicts s at the requested time by
+        linear extrapolation in time from the last two solves (the last s if there was one
+        solve only); set by integrators that solve s once per step (``transport_update =
+        "step"`` of GSPM and RK45). The first call always solves.
+    solves : the last two solves as ``(t [s], s)`` pairs, oldest first (checkpointed)
     """
 
     name = "spin_accumulation"
@@ -103,7 +105,7 @@ class SpinAccumulationField:
         self.s = np.zeros(sample.grid.vshape)
         self.s_fine = np.zeros(model.mesh.grid.vshape)
         self.hold = False
-        self._solved = False
+        self.solves: list[tuple[float, np.ndarray]] = []
 
     def current(self, t: float = 0.0) -> np.ndarray:
         """Current density vector [A/m²] at time t [s]."""
@@ -117,10 +119,21 @@ class SpinAccumulationField:
             sc = self._advance(m, float(t))
         else:
             sc = self.solver.solve(m, self.current(t))
-        self._solved = True
         self.s_fine = self.model.mesh.to_grid(sc)
         self.s = self.model.mesh.restrict(sc)
+        # a solve at or before a recorded time (a step retried after a rejection) replaces it
+        t = float(t)
+        self.solves = [(ts, ss) for ts, ss in self.solves if ts < t][-1:] + [(t, self.s.copy())]
         return self.s
+
+    def predict(self, t: float) -> np.ndarray:
+        """s at time t [s] extrapolated linearly from the last two solves (no solve) [A/m]."""
+        if not self.solves:
+            raise RuntimeError("SpinAccumulationField.predict: no solve yet")
+        if len(self.solves) == 1:
+            return self.solves[0][1]
+        (ta, sa), (tb, sb) = self.solves
+        return sb + ((float(t) - tb) / (tb - ta)) * (sb - sa)
 
     def _advance(self, m: np.ndarray, t: float) -> np.ndarray:
         """Implicit Euler from the last solve time to t; s = 0 at the first call."""
@@ -140,7 +153,7 @@ class SpinAccumulationField:
 
     def field(self, m: np.ndarray, t: float = 0.0, out: np.ndarray | None = None) -> np.ndarray:
         """H = c s / mu0 [A/m], shape ``vshape``, zero outside the magnetic cells."""
-        s = self.s if (self.hold and self._solved) else self.solve(m, t)
+        s = self.predict(t) if (self.hold and self.solves) else self.solve(m, t)
         out = np.empty_like(m) if out is None else out
         np.multiply(s, self._c_over_mu0, out=out)
         return out

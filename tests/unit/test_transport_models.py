@@ -332,3 +332,35 @@ def test_time_dependent_mode_builds_up_and_reaches_the_quasi_static_torque():
         terms["implicit"].field(m0, 1e-12)
     with pytest.raises(ValueError, match="mode"):
         SpinAccumulationField(sample, "diffusion", 1e11, mode="explicit")
+
+
+def test_rk45_one_transport_solve_per_step_is_second_order():
+    # rk45 with transport_update = "step" predicts s at the inner stages by linear extrapolation
+    # in time from the last two solves: O(dt²) in s, so the gap to the every-stage solve must
+    # shrink like dt² (fixed steps; ratio ~4 per halving, accepted 3-5.5), one solve per step
+    from spintorque.dynamics import LLG
+    from spintorque.dynamics.integrators import make_integrator
+    from spintorque.fields import EffectiveField, Exchange
+
+    fm = dataclasses.replace(FM, A=1.3e-11, alpha=0.1)
+    sample = Sample.stack(
+        (2, 2), (2e-9,) * 3, [("FM1", 10e-9, fm), ("spacer", 6e-9, NM), ("FM2", 10e-9, fm)]
+    )
+    m0 = np.zeros(sample.grid.vshape)
+    m0[sample.mask("FM1")] = [1.0, 0.0, 0.0]
+    m0[sample.mask("FM2")] = [0.5, math.sqrt(3) / 2, 0.0]
+    gaps = []
+    for dt in (2e-13, 1e-13, 5e-14):
+        ends = {}
+        for update in ("step", "evaluation"):
+            term = SpinAccumulationField(sample, "diffusion", 1e12, z_refine=2, rtol=1e-11)
+            llg = LLG(sample, EffectiveField([Exchange(sample), term], sample.grid.vshape))
+            integ = make_integrator("rk45", llg, dt=dt, adaptive=False, transport_update=update)
+            ends[update] = integ.advance(0.0, m0.copy(), 4e-12)
+            per_step = 1 if update == "step" else 6
+            assert term.solver.stats["solves"] == per_step * integ.stats["steps"]
+        gaps.append(np.abs(ends["step"] - ends["evaluation"]).max())
+    ratios = [gaps[0] / gaps[1], gaps[1] / gaps[2]]
+    assert all(3.0 < r < 5.5 for r in ratios), (gaps, ratios)
+    with pytest.raises(ValueError, match="transport_update"):
+        make_integrator("rk45", llg, transport_update="stage")

@@ -16,15 +16,16 @@ Krylov vector operations are BLAS level 1; extra BLAS threads only contend on a 
 and FFTW runs single-threaded by default, so both sides use one core.
 
     .venv/bin/python benchmarks/bench_transport.py [--steps 10] [--dm 1e-3] [--quick] [--llg]
-        [--gspm]
+        [--step] [--gspm]
 
 ``--llg`` also times 10 real RK45 steps (after 3) of the coupled LLG (exchange, anisotropy,
 Demag and the spin-accumulation field) for both models at z_refine 1 and 2. That is the
 realistic measure: the random per-cell steps of the table above are uncorrelated from one
 solve to the next, the worst case for the solver's projected warm start (which pays when
 successive m lie in a few directions, as the stages of an RK45 step do), so the table counts
-its 6 extra products without their benefit. ``--gspm`` times 20 GSPM steps of 1 ps (after 3),
-the switching experiment's full preset: one transport solve per step at rtol 1e-5.
+its 6 extra products without their benefit. ``--llg`` also times RK45 with one transport
+solve per step (at rtol 1e-3, the switching experiment's full preset; ``--step`` alone runs just
+that), ``--gspm`` GSPM at 1 ps with one solve per step (rtol 1e-5); 20 steps after 3 each.
 """
 
 from __future__ import annotations
@@ -135,20 +136,28 @@ def time_transport(model, m, method, precond, steps, dm, rng, rtol) -> dict:
     }
 
 
-def time_llg(sample, m, model, r, demag_cpu, steps=10, integrator="rk45") -> None:
-    """A real coupled run: exchange + anisotropy + Demag + SpinAccumulationField, integrated by
-    RK45 (default tolerances, transport rtol 1e-6, s solved at every stage) or by GSPM at 1 ps
-    (the switching experiment's full preset: s solved once per step, transport rtol 1e-5).
-    Prints the transport cost per step next to the stray-field cost per step (Demag calls
-    per step × the CPU time of one call)."""
+#: coupled-run setups: integrator, its options, transport rtol
+SETUPS = {
+    "rk45": ("rk45", {}, 1e-6),  # s solved at every stage
+    "rk45-step": ("rk45", {"transport_update": "step"}, 1e-3),  # the full switching preset
+    "gspm": ("gspm", {"dt": 1e-12}, 1e-5),  # s solved once per 1 ps step
+}
+
+
+def time_llg(sample, m, model, r, demag_cpu, steps=10, setup="rk45") -> None:
+    """A real coupled run: exchange + anisotropy + Demag + SpinAccumulationField, integrated as
+    in ``SETUPS[setup]``: RK45 (default tolerances) solving s at every stage to rtol 1e-6, RK45
+    solving s once per step to rtol 1e-3 (the switching experiment's full preset), or GSPM at
+    1 ps solving s once per step to rtol 1e-5. Prints the transport cost per step next to the
+    stray-field cost per step (Demag calls per step × the CPU time of one call)."""
     from spintorque.dynamics import LLG
     from spintorque.dynamics.integrators import make_integrator
     from spintorque.fields import EffectiveField, Exchange, UniaxialAnisotropy
     from spintorque.fields.demag import Demag
     from spintorque.transport.coupling import SpinAccumulationField
 
-    gspm = integrator == "gspm"
-    tr = SpinAccumulationField(sample, model, 1e11, z_refine=r, rtol=1e-5 if gspm else 1e-6)
+    integrator, options, rtol = SETUPS[setup]
+    tr = SpinAccumulationField(sample, model, 1e11, z_refine=r, rtol=rtol)
     demag = Demag(sample)
     calls = [0]
     demag_field = demag.field
@@ -160,7 +169,7 @@ def time_llg(sample, m, model, r, demag_cpu, steps=10, integrator="rk45") -> Non
     demag.field = counted
     terms = [Exchange(sample), UniaxialAnisotropy(sample), demag, tr]
     llg = LLG(sample, EffectiveField(terms, sample.grid.vshape))
-    integ = make_integrator(integrator, llg, **({"dt": 1e-12} if gspm else {}))
+    integ = make_integrator(integrator, llg, **options)
     t, mm = 0.0, m.copy()
     for _ in range(3):
         t, mm = integ.step(t, mm)
@@ -176,7 +185,7 @@ def time_llg(sample, m, model, r, demag_cpu, steps=10, integrator="rk45") -> Non
     demag_step = demag_cpu * calls[0] / steps
     dt = integ.dt
     print(
-        f"LLG {integrator:>4} {model:>9} r={r}: {cpu:.3f} s CPU per step of {dt:.2e} s "
+        f"LLG {setup:>9} {model:>9} r={r}: {cpu:.3f} s CPU per step of {dt:.2e} s "
         f"({cpu / dt * 2e-9 / 60:.1f} min per 2 ns), transport {per_step:.3f} s per step "
         f"({st['solves'] / steps:.1f} solves, {st['matvecs'] / st['solves']:.1f} Kv, "
         f"{1e3 * st['assemble_s'] / st['solves']:.1f} + {1e3 * st['solve_s'] / st['solves']:.1f} "
@@ -200,6 +209,8 @@ def main() -> None:
     ap.add_argument("--dm", type=float, default=1e-3)
     ap.add_argument("--rtol", type=float, default=1e-6, help="Krylov relative residual")
     ap.add_argument("--llg", action="store_true", help="also time real coupled RK45 steps")
+    ap.add_argument("--step", action="store_true",
+                    help="also time coupled RK45 steps with one transport solve per step")
     ap.add_argument("--gspm", action="store_true",
                     help="also time real coupled GSPM steps (1 ps, one transport solve per step)")
     ap.add_argument("--quick", action="store_true", help="default solver only")
@@ -243,13 +254,13 @@ def main() -> None:
             f"{1e3 * res['solve']:>8.1f} {1e3 * res['wall']:>8.1f} {1e3 * res['cpu']:>7.1f} "
             f"{res['cpu'] / dc:>9.2f}"
         )
-    if args.llg or args.gspm:
+    setups = [name for name, on in (("rk45", args.llg), ("rk45-step", args.llg or args.step),
+                                    ("gspm", args.gspm)) if on]
+    for setup in setups:
         for name in ("diffusion", "moment"):
             for r in (1, 2):
-                if args.llg:
-                    time_llg(sample, m, name, r, dc)
-                if args.gspm:
-                    time_llg(sample, m, name, r, dc, steps=20, integrator="gspm")
+                time_llg(sample, m, name, r, dc, steps=10 if setup == "rk45" else 20,
+                         setup=setup)
     if not args.quick:
         # sparse direct LU: fill grows fast with the cross-section, so only small ones
         for nxy in ((4, 2), (8, 4), (16, 4)):

@@ -1,13 +1,43 @@
-"""Pieces shared by the time integrators: errors, |m| = 1 projection, input checks."""
+"""Pieces shared by the time integrators: errors, |m| = 1 projection, input checks, the
+transport hold (one spin-accumulation solve per step)."""
 
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import numba
 import numpy as np
 
 from ..llg import LLG
+
+TRANSPORT_UPDATES = ("step", "evaluation")
+
+
+class TransportHold:
+    """The field terms that can predict instead of solve (those with a ``hold`` flag, i.e. the
+    spin accumulation) and the integrator's ``transport_update`` choice.
+
+    ``with hold(True): rhs(...)`` evaluates with the terms predicting s (only when
+    ``transport_update == "step"``); the flags are always reset afterwards."""
+
+    def __init__(self, terms, transport_update: str, who: str):
+        if transport_update not in TRANSPORT_UPDATES:
+            raise ValueError(
+                f"{who}: transport_update = {transport_update!r}; allowed: {TRANSPORT_UPDATES}"
+            )
+        self.update = transport_update
+        self.terms = [t for t in terms if hasattr(t, "hold")] if transport_update == "step" else []
+
+    @contextmanager
+    def __call__(self, on: bool):
+        for term in self.terms:
+            term.hold = on
+        try:
+            yield
+        finally:
+            for term in self.terms:
+                term.hold = False
 
 
 class IntegrationError(RuntimeError):

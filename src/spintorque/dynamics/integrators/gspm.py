@@ -54,6 +54,7 @@ from .base import (
     FixedStepMixin,
     IntegrationError,
     Normalizer,
+    TransportHold,
     check_m,
     check_positive,
     check_t_max,
@@ -117,9 +118,6 @@ class _Layer:
         out[sl] = fft.idctn(spec, type=2, norm="ortho")
 
 
-TRANSPORT_UPDATES = ("step", "evaluation")
-
-
 class GSPM(FixedStepMixin):  # operators are built (and cached) per dt
     """Gauss-Seidel projection method with fixed step ``dt`` [s] (see the module docstring)."""
 
@@ -129,10 +127,6 @@ class GSPM(FixedStepMixin):  # operators are built (and cached) per dt
     def __init__(self, llg: LLG, dt: float = 1e-13, transport_update: str = "step"):
         self.llg = llg
         self.dt = check_positive("dt", dt)
-        if transport_update not in TRANSPORT_UPDATES:
-            raise ValueError(
-                f"gspm: transport_update = {transport_update!r}; allowed: {TRANSPORT_UPDATES}"
-            )
         self.transport_update = transport_update
         if llg.torques:
             names = [getattr(tq, "name", type(tq).__name__) for tq in llg.torques]
@@ -147,8 +141,8 @@ class GSPM(FixedStepMixin):  # operators are built (and cached) per dt
         sample = llg.sample
         grid = sample.grid
         self._explicit = EffectiveField(others, grid.vshape)
-        # terms that can reuse their last solution (the spin accumulation) for F*
-        self._holdable = [term for term in others if hasattr(term, "hold")]
+        # the spin accumulation predicts s for F* instead of solving (transport_update "step")
+        self._hold = TransportHold(others, transport_update, "gspm")
         ms, a_ex = sample.param("Ms"), sample.param("A")
         alpha, gamma0 = llg.alpha, sample.param("gamma0")
         self._layers: list[_Layer] = []
@@ -224,14 +218,8 @@ class GSPM(FixedStepMixin):  # operators are built (and cached) per dt
         m3 += g1 * m2 - g2 * m1
         m_new = np.stack((m1, m2, m3), axis=-1)
         # 2. damping as an implicit heat flow with the explicit field at m*
-        hold = self.transport_update == "step"
-        for term in self._holdable:
-            term.hold = hold
-        try:
+        with self._hold(True):
             f = self._explicit.field(m_new, t + dt, out=self._f)
-        finally:
-            for term in self._holdable:
-                term.hold = False
         self.stats["evaluations"] += 1
         for i in range(3):
             np.add(m_new[..., i], self._alpha_p * f[..., i], out=b)

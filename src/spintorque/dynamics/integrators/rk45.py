@@ -39,6 +39,7 @@ from ..llg import LLG
 from .base import (
     IntegrationError,
     Normalizer,
+    TransportHold,
     check_m,
     check_positive,
     check_state_name,
@@ -94,16 +95,8 @@ class RK45:
         transport_update: str = "evaluation",
     ):
         self.llg = llg
-        if transport_update not in ("evaluation", "step"):
-            raise ValueError(
-                f"rk45: transport_update = {transport_update!r}; allowed: ('evaluation', 'step')"
-            )
+        self._hold = TransportHold(llg.field.terms, transport_update, "rk45")
         self.transport_update = transport_update
-        # terms that can predict instead of solving (the spin accumulation)
-        self._holdable = (
-            [term for term in llg.field.terms if hasattr(term, "hold")]
-            if transport_update == "step" else []
-        )
         self.rtol = float(rtol)
         self.atol = float(atol)
         if not (self.rtol >= 0 and self.atol >= 0 and self.rtol + self.atol > 0):
@@ -135,14 +128,8 @@ class RK45:
 
     def _eval(self, t: float, m: np.ndarray, i: int) -> None:
         # inner stages 1-5 predict s; stage 0 and the FSAL stage 6 solve it
-        hold = 0 < i < 6
-        for term in self._holdable:
-            term.hold = hold
-        try:
+        with self._hold(0 < i < 6):
             self.llg.rhs(t, m, out=self._kv[i])
-        finally:
-            for term in self._holdable:
-                term.hold = False
         self.stats["evaluations"] += 1
 
     def _attempt(self, t: float, m: np.ndarray, dt: float, t_end: float) -> float:

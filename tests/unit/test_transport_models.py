@@ -207,6 +207,19 @@ def test_field_term_contract():
         SpinAccumulationField(sample, "kinetic", J)
 
 
+def coupled_trilayer(alpha: float) -> tuple[Sample, np.ndarray]:
+    """2×2 cells in-plane, FM1 10 nm along +x / spacer 6 nm / FM2 10 nm at 60° in-plane, 2 nm
+    cells: a small stack for the coupled LLG + transport tests."""
+    fm = dataclasses.replace(FM, A=1.3e-11, alpha=alpha)
+    sample = Sample.stack(
+        (2, 2), (2e-9,) * 3, [("FM1", 10e-9, fm), ("spacer", 6e-9, NM), ("FM2", 10e-9, fm)]
+    )
+    m0 = np.zeros(sample.grid.vshape)
+    m0[sample.mask("FM1")] = [1.0, 0.0, 0.0]
+    m0[sample.mask("FM2")] = [0.5, math.sqrt(3) / 2, 0.0]
+    return sample, m0
+
+
 @pytest.mark.parametrize("model", ["diffusion", "moment"])
 def test_coupled_llg_with_rk45_and_gspm(model):
     # the term drives both integrators (s re-solved at every stage, warm-started): over 2 ps the
@@ -216,13 +229,7 @@ def test_coupled_llg_with_rk45_and_gspm(model):
     from spintorque.dynamics.integrators import make_integrator
     from spintorque.fields import EffectiveField, Exchange
 
-    fm = dataclasses.replace(FM, A=1.3e-11, alpha=0.02)
-    sample = Sample.stack(
-        (2, 2), (2e-9,) * 3, [("FM1", 10e-9, fm), ("spacer", 6e-9, NM), ("FM2", 10e-9, fm)]
-    )
-    m0 = np.zeros(sample.grid.vshape)
-    m0[sample.mask("FM1")] = [1.0, 0.0, 0.0]
-    m0[sample.mask("FM2")] = [0.5, math.sqrt(3) / 2, 0.0]
+    sample, m0 = coupled_trilayer(alpha=0.02)
     t_end = 2e-12
     changes = {}
     for name, opts in (("rk45", {"rtol": 1e-8, "atol": 1e-8}), ("gspm", {"dt": 2e-14})):
@@ -269,13 +276,7 @@ def test_gspm_one_transport_solve_per_step_is_first_order():
     from spintorque.dynamics.integrators import make_integrator
     from spintorque.fields import EffectiveField, Exchange
 
-    fm = dataclasses.replace(FM, A=1.3e-11, alpha=0.1)
-    sample = Sample.stack(
-        (2, 2), (2e-9,) * 3, [("FM1", 10e-9, fm), ("spacer", 6e-9, NM), ("FM2", 10e-9, fm)]
-    )
-    m0 = np.zeros(sample.grid.vshape)
-    m0[sample.mask("FM1")] = [1.0, 0.0, 0.0]
-    m0[sample.mask("FM2")] = [0.5, math.sqrt(3) / 2, 0.0]
+    sample, m0 = coupled_trilayer(alpha=0.1)
     t_end = 4e-12
     gaps = []
     for dt in (8e-14, 4e-14, 2e-14):
@@ -306,13 +307,7 @@ def test_time_dependent_mode_builds_up_and_reaches_the_quasi_static_torque():
     from spintorque.dynamics.integrators import make_integrator
     from spintorque.fields import EffectiveField, Exchange
 
-    fm = dataclasses.replace(FM, A=1.3e-11, alpha=0.02)
-    sample = Sample.stack(
-        (2, 2), (2e-9,) * 3, [("FM1", 10e-9, fm), ("spacer", 6e-9, NM), ("FM2", 10e-9, fm)]
-    )
-    m0 = np.zeros(sample.grid.vshape)
-    m0[sample.mask("FM1")] = [1.0, 0.0, 0.0]
-    m0[sample.mask("FM2")] = [0.5, math.sqrt(3) / 2, 0.0]
+    sample, m0 = coupled_trilayer(alpha=0.02)
     changes, terms = {}, {}
     for mode in ("quasistatic", "implicit"):
         term = SpinAccumulationField(sample, "diffusion", 1e11, z_refine=2, mode=mode, rtol=1e-10)
@@ -342,13 +337,7 @@ def test_rk45_one_transport_solve_per_step_is_second_order():
     from spintorque.dynamics.integrators import make_integrator
     from spintorque.fields import EffectiveField, Exchange
 
-    fm = dataclasses.replace(FM, A=1.3e-11, alpha=0.1)
-    sample = Sample.stack(
-        (2, 2), (2e-9,) * 3, [("FM1", 10e-9, fm), ("spacer", 6e-9, NM), ("FM2", 10e-9, fm)]
-    )
-    m0 = np.zeros(sample.grid.vshape)
-    m0[sample.mask("FM1")] = [1.0, 0.0, 0.0]
-    m0[sample.mask("FM2")] = [0.5, math.sqrt(3) / 2, 0.0]
+    sample, m0 = coupled_trilayer(alpha=0.1)
     gaps = []
     for dt in (2e-13, 1e-13, 5e-14):
         ends = {}

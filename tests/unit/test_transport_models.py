@@ -267,33 +267,38 @@ def test_implicit_euler_relaxes_to_the_quasi_static_solution():
     assert np.linalg.norm(resid) < 1e-10 * np.linalg.norm(b)
 
 
-def test_gspm_one_transport_solve_per_step_is_first_order():
-    # GSPM with transport_update = "step" solves s at m^n only and reuses it for the damping
-    # half-step at m*; "evaluation" solves at both. Both are first order, so the gap between the
-    # two must shrink like dt (ratio ~2 per halving, accepted 1.6-2.5), and "step" must make
-    # exactly one solve per step.
+def update_mode_gaps(name: str, dts, evaluations_per_step: int, **options) -> list[float]:
+    """Max |m_step − m_evaluation| after 4 ps on :func:`coupled_trilayer` (α = 0.1, diffusion,
+    j = 1e12 A/m²) for integrator ``name`` at each dt; checks the solve counts per step."""
     from spintorque.dynamics import LLG
     from spintorque.dynamics.integrators import make_integrator
     from spintorque.fields import EffectiveField, Exchange
 
     sample, m0 = coupled_trilayer(alpha=0.1)
-    t_end = 4e-12
     gaps = []
-    for dt in (8e-14, 4e-14, 2e-14):
+    for dt in dts:
         ends = {}
-        for update in ("step", "evaluation"):
-            term = SpinAccumulationField(sample, "diffusion", 1e12, z_refine=2, rtol=1e-10)
+        for update, per_step in (("step", 1), ("evaluation", evaluations_per_step)):
+            term = SpinAccumulationField(sample, "diffusion", 1e12, z_refine=2, rtol=1e-11)
             llg = LLG(sample, EffectiveField([Exchange(sample), term], sample.grid.vshape))
-            integ = make_integrator("gspm", llg, dt=dt, transport_update=update)
-            ends[update] = integ.advance(0.0, m0.copy(), t_end)
-            per_step = 1 if update == "step" else 2
+            integ = make_integrator(name, llg, dt=dt, transport_update=update, **options)
+            ends[update] = integ.advance(0.0, m0.copy(), 4e-12)
             assert term.solver.stats["solves"] == per_step * integ.stats["steps"]
-        gaps.append(np.abs(ends["step"] - ends["evaluation"]).max())
+        gaps.append(float(np.abs(ends["step"] - ends["evaluation"]).max()))
+    with pytest.raises(ValueError, match="transport_update"):
+        make_integrator(name, llg, transport_update="stage")
+    return gaps
+
+
+def test_gspm_one_transport_solve_per_step_is_first_order():
+    # GSPM with transport_update = "step" solves s at m^n only and reuses it for the damping
+    # half-step at m*; "evaluation" solves at both. Both are first order, so the gap between the
+    # two must shrink like dt (ratio ~2 per halving, accepted 1.6-2.5), and "step" must make
+    # exactly one solve per step.
+    gaps = update_mode_gaps("gspm", (8e-14, 4e-14, 2e-14), 2)
     assert gaps[-1] > 0
     ratios = [gaps[0] / gaps[1], gaps[1] / gaps[2]]
     assert all(1.6 < r < 2.5 for r in ratios), (gaps, ratios)
-    with pytest.raises(ValueError, match="transport_update"):
-        make_integrator("gspm", llg, transport_update="stage")
 
 
 def test_time_dependent_mode_builds_up_and_reaches_the_quasi_static_torque():
@@ -333,23 +338,6 @@ def test_rk45_one_transport_solve_per_step_is_second_order():
     # rk45 with transport_update = "step" predicts s at the inner stages by linear extrapolation
     # in time from the last two solves: O(dt²) in s, so the gap to the every-stage solve must
     # shrink like dt² (fixed steps; ratio ~4 per halving, accepted 3-5.5), one solve per step
-    from spintorque.dynamics import LLG
-    from spintorque.dynamics.integrators import make_integrator
-    from spintorque.fields import EffectiveField, Exchange
-
-    sample, m0 = coupled_trilayer(alpha=0.1)
-    gaps = []
-    for dt in (2e-13, 1e-13, 5e-14):
-        ends = {}
-        for update in ("step", "evaluation"):
-            term = SpinAccumulationField(sample, "diffusion", 1e12, z_refine=2, rtol=1e-11)
-            llg = LLG(sample, EffectiveField([Exchange(sample), term], sample.grid.vshape))
-            integ = make_integrator("rk45", llg, dt=dt, adaptive=False, transport_update=update)
-            ends[update] = integ.advance(0.0, m0.copy(), 4e-12)
-            per_step = 1 if update == "step" else 6
-            assert term.solver.stats["solves"] == per_step * integ.stats["steps"]
-        gaps.append(np.abs(ends["step"] - ends["evaluation"]).max())
+    gaps = update_mode_gaps("rk45", (2e-13, 1e-13, 5e-14), 6, adaptive=False)
     ratios = [gaps[0] / gaps[1], gaps[1] / gaps[2]]
     assert all(3.0 < r < 5.5 for r in ratios), (gaps, ratios)
-    with pytest.raises(ValueError, match="transport_update"):
-        make_integrator("rk45", llg, transport_update="stage")

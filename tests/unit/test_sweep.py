@@ -207,3 +207,20 @@ def test_run_sweep_one_shot_skips_done(tmp_path):
     summary = run_sweep(path, TASK, tasks, workers=1, progress=False)
     assert (summary.computed, summary.skipped, summary.done) == (0, 2, 2)
     assert not os.path.exists(log)
+
+
+def test_every_worker_gets_work(runner, tmp_path):
+    # 6 points of 0.4 s on 2 single-thread workers: the client keeps one point in flight per
+    # worker thread, so each worker runs about 3 (accepted: at least 2 each). Before, all
+    # points were submitted at once, and in a 4 nm switching sweep the scheduler put 10 of 12
+    # on one worker while the other idled; this short test did not reproduce that, so it
+    # guards the balance, not that particular failure.
+    with Store(tmp_path / "s.sqlite") as st:
+        # a first sweep of one point (like the switching experiment's relaxation)
+        runner.run(st, TASK, _tasks(1, str(tmp_path / "exec.log"), sleep=0.4, prefix="r"),
+                   progress=False)
+        summary = runner.run(st, TASK, _tasks(6, str(tmp_path / "exec.log"), sleep=0.4),
+                             progress=False)
+        assert summary.computed == 6
+        per_worker = Counter(row.worker for row in st.rows("done") if row.key[0] == "p")
+    assert len(per_worker) == 2 and min(per_worker.values()) >= 2, per_worker

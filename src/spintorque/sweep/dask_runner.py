@@ -214,23 +214,36 @@ class SweepRunner:
         bar = None
         if progress:
             bar = Progress(len(todo), None if progress is True else progress)
-        futures, keys = [], {}
-        tag = uuid.uuid4().hex[:8]  # Dask keys must be unique per submission
-        for row in todo:
-            store.mark_running(row.key)
-            fut = self.client.submit(
-                _execute, func, row.params, key=f"{row.key}-{tag}", pure=False,
-                retries=self.retries,
-            )
-            futures.append(fut)
-            keys[fut.key] = row.key
+        # Feed the cluster from a client-side queue: as many tasks in flight as the cluster has
+        # worker threads (re-read after every result, so workers that join or leave count),
+        # the next one submitted when one finishes. Submitting everything at once let the
+        # scheduler pile all tasks on one worker while the other idled (each task's key is
+        # its own task group, so Dask neither queued them nor knew their duration to steal).
+        queue = list(todo)
+        keys: dict[str, str] = {}
+        client = self.client  # started before as_completed, which looks for it
+        pending = as_completed(loop=client.loop)
+        in_flight = 0
+
+        def top_up() -> None:
+            nonlocal in_flight
+            slots = max(1, sum(client.nthreads().values()))
+            while queue and in_flight < slots:
+                row = queue.pop(0)
+                store.mark_running(row.key)
+                fut = client.submit(
+                    _execute, func, row.params, key=f"spintorque-point-{uuid.uuid4().hex}",
+                    pure=False, retries=self.retries,
+                )
+                keys[fut.key] = row.key
+                pending.add(fut)
+                in_flight += 1
+
         computed = failed = 0
-        pending = as_completed(futures)
-        # Drop our references: a result held on a worker that later dies would otherwise be
-        # recomputed by the scheduler although it is already committed to the store.
-        futures.clear()
+        top_up()
         for fut in pending:
-            key = keys[fut.key]
+            in_flight -= 1
+            key = keys.pop(fut.key)
             if fut.status == "finished":
                 out = fut.result()
                 store.mark_done(key, out["result"], worker=out["worker"])
@@ -242,12 +255,15 @@ class SweepRunner:
                 store.mark_failed(key, text)
                 failed += 1
                 status, payload = "failed", text
+            # drop our reference: a result held on a worker that later dies would otherwise be
+            # recomputed by the scheduler although it is already committed to the store
             fut.release()
             del fut
             if bar:
                 bar.update(status == "done")
             if on_result:
                 on_result(key, status, payload)
+            top_up()
         return SweepSummary(
             done=store.counts()["done"], skipped=skipped, computed=computed, failed=failed,
             wall_s=time.perf_counter() - t0,

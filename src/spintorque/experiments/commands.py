@@ -29,11 +29,13 @@ RELAX_TASK = "spintorque.experiments.runner:relax_task"
 #: magnumfe set FM2 stays near +x for 0.5 ns at 2e12 A/m² and breaks up at 4e12 A/m² and above
 #: (quick mesh, both models; at 1e12 nothing happens in 0.5 ns on the medium mesh), so the scans
 #: span 1e12 to 1.6e13 A/m²; the quick/medium resolution 1e11 A/m² is the talk's 0.1 read in units
-#: of 1e12 A/m². ``--currents``/``--resolution`` override.
+#: of 1e12 A/m². The full mesh leaves +x between 5e11 and 1e12 A/m² within 1 ns
+#: (docs/results/switching.md), so its scan starts at the talk's 5e10 A/m².
+#: ``--currents``/``--resolution`` override.
 SCANS = {
     "quick": ([100.0, 200.0, 400.0, 800.0, 1600.0], 10.0),
     "medium": ([100.0, 200.0, 400.0, 800.0, 1600.0], 10.0),
-    "full": ([100.0, 200.0, 300.0, 400.0, 600.0, 800.0, 1200.0], 0.1),
+    "full": ([5.0, 10.0, 20.0, 50.0, 100.0, 200.0], 0.1),
     "smoke": ([5.0, 15.0], 0.1),
 }
 COARSE = {name: scan[0] for name, scan in SCANS.items()}
@@ -162,7 +164,8 @@ def write_outputs(store, out: Path, resolution: float) -> str:
 @click.command()
 @click.option("--preset", "preset_name", type=click.Choice(sorted(PRESETS)), default="quick",
               show_default=True,
-              help="quick: 16 nm cells, minutes; medium: 8 nm; full: 4 nm cells, hours.")
+              help="quick: 16 nm cells, minutes; medium: 8 nm; full: 4 nm cells, 3-10 min per "
+                   "run and ns on one core, about an hour for a table.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               required=True, help="Output folder (store, runs, table, figures); re-run resumes.")
 @click.option("--scheduler", default=None, help="Address of an existing Dask scheduler.")

@@ -278,6 +278,8 @@ class Simulation:
         if name == "rk45" and _get(run, "rtol") is not None:
             options["rtol"] = float(run.rtol)
             options["atol"] = float(run.rtol)
+        if name == "rk45" and _get(run, "dt_max") is not None:
+            options["dt_max"] = float(run.dt_max)
         update = _get(run, "transport_update")
         if update is not None and name in ("rk45", "gspm"):
             options["transport_update"] = str(update)

@@ -362,3 +362,14 @@ def test_local_torques_from_config():
     assert np.all(sim.llg.alpha == 0.05)  # run.alpha overrides the material's 0.02
     cfg = film(torque={"zhang_li": {"current_density": [1e12, 0, 0], "P": 0.5, "xi": 0.05}})
     assert [tq.name for tq in build(cfg).torques] == ["zhang_li"]
+
+
+def test_run_dt_max_caps_the_rk45_step():
+    sim = build(film(run={"duration": 2e-12, "output_every": 1e-12, "dt_max": 5e-14}))
+    integ = sim.make_integrator()
+    assert integ.dt_max == 5e-14
+    t, m = 0.0, sim.m0
+    for _ in range(20):
+        t_new, m = integ.step(t, m)
+        assert t_new - t <= 5e-14 * (1 + 1e-12)
+        t = t_new

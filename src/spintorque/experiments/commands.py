@@ -77,15 +77,16 @@ def _experiment(name: str, materials: str, t_fm1_nm: float | None,
         raise click.BadParameter(str(exc)) from exc
 
 
-def _stepping(integrator: str | None, dt_ps: float | None) -> dict:
-    """Experiment overrides from ``--integrator`` and ``--dt`` [ps]."""
+def _stepping(integrator: str | None, dt_ps: float | None, dt_max_ps: float | None) -> dict:
+    """Experiment overrides from ``--integrator``, ``--dt`` and ``--dt-max`` [ps]."""
     out: dict = {}
     if integrator is not None:
         out["integrator"] = integrator
-    if dt_ps is not None:
-        if not (math.isfinite(dt_ps) and dt_ps > 0):
-            raise click.BadParameter(f"--dt = {dt_ps!r} ps: must be positive")
-        out["dt"] = dt_ps * 1e-12
+    for option, key, value in (("--dt", "dt", dt_ps), ("--dt-max", "dt_max", dt_max_ps)):
+        if value is not None:
+            if not (math.isfinite(value) and value > 0):
+                raise click.BadParameter(f"{option} = {value!r} ps: must be positive")
+            out[key] = value * 1e-12
     return out
 
 
@@ -185,8 +186,10 @@ def write_outputs(store, out: Path, resolution: float) -> str:
               help="Time stepper (default rk45).")
 @click.option("--dt", "dt_ps", type=float, default=None,
               help="GSPM time step in ps (default 0.1 ps).")
+@click.option("--dt-max", "dt_max_ps", type=float, default=None,
+              help="Largest rk45 step in ps (default: none; for time-step checks).")
 def switching(preset_name, out_dir, scheduler, workers, models, currents, resolution, materials,
-              t_fm1, duration, rtol, integrator, dt_ps):
+              t_fm1, duration, rtol, integrator, dt_ps, dt_max_ps):
     """Critical currents of the FM1/spacer/FM2 pillar for both transport models (talk's table)."""
     from ..sweep.store import Store
 
@@ -198,7 +201,7 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
     coarse = _floats(currents, "--currents") if currents else COARSE[preset_name]
     coarse = [round(c / resolution) * res for c in coarse]
     base = _experiment(preset_name, materials, t_fm1, duration, rtol,
-                       **_stepping(integrator, dt_ps))
+                       **_stepping(integrator, dt_ps, dt_max_ps))
     out_dir = out_dir.resolve()  # task params hold absolute paths: same from any cwd
     out_dir.mkdir(parents=True, exist_ok=True)
     searches = {m: Bisection(coarse, res) for m in _models(models)}
@@ -261,6 +264,8 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
               help="Time stepper (default rk45).")
 @click.option("--dt", "dt_ps", type=float, default=None,
               help="GSPM time step in ps (default 0.1 ps).")
+@click.option("--dt-max", "dt_max_ps", type=float, default=None,
+              help="Largest rk45 step in ps (default: none; for time-step checks).")
 @click.option("--animate", is_flag=True, help="Also write an FM2 animation (GIF) per run.")
 @click.option("--task", default=None,
               help="Generic sweep: 'package.module:function' run on each params of --tasks.")
@@ -269,7 +274,7 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
 @click.option("--scheduler", default=None, help="Address of an existing Dask scheduler.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None)
 def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, duration, rtol,
-          integrator, dt_ps, animate, task, tasks_file, scheduler, workers):
+          integrator, dt_ps, dt_max_ps, animate, task, tasks_file, scheduler, workers):
     """Final states over a list of currents (no bisection), or any task over a JSON task list."""
     from ..sweep.store import Store
 
@@ -305,7 +310,7 @@ def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, du
     else:
         values = COARSE[preset_name]
     base = _experiment(preset_name, materials, t_fm1, duration, rtol,
-                       **_stepping(integrator, dt_ps))
+                       **_stepping(integrator, dt_ps, dt_max_ps))
     with Store(out_dir / "store.sqlite") as store, _runner(scheduler, workers) as runner:
         store.acquire()
         store.set_meta("experiment", base.to_dict())

@@ -75,7 +75,8 @@ class TrilayerExperiment:
     duration : time limit of the current run [s]; ``output_every``: table interval [s]
     integrator, dt [s], rtol : time stepping (``run`` table of the config); ``transport_rtol``:
         relative residual of each transport solve (``transport.rtol``); ``transport_update``:
-        ``"evaluation"`` or ``"step"`` (``run.transport_update``; None: the integrator's default)
+        ``"evaluation"`` or ``"step"`` (``run.transport_update``; None: the integrator's default);
+        ``dt_max`` [s]: rk45's largest step (None: no limit; for time-step checks)
     settle_window [s], settle_tol : settled when no layer-average component moved more than
         ``settle_tol`` over the last ``settle_window`` and ``max|m x H| / Ms`` is below
         ``settle_torque`` (dimensionless); ``min_duration`` [s]: never stop before this
@@ -103,6 +104,7 @@ class TrilayerExperiment:
     rtol: float = 1e-5
     transport_rtol: float = 1e-6
     transport_update: str | None = None
+    dt_max: float | None = None
     settle_window: float = 0.3e-9
     settle_tol: float = 2e-3
     settle_torque: float = 1e-2
@@ -147,6 +149,10 @@ class TrilayerExperiment:
         if self.integrator not in ("rk45", "gspm"):
             raise ValueError(f"TrilayerExperiment.integrator = {self.integrator!r}; "
                              "allowed: 'rk45', 'gspm'")
+        if self.dt_max is not None and not (isinstance(self.dt_max, (int, float))
+                                            and math.isfinite(self.dt_max) and self.dt_max > 0):
+            raise ValueError(f"TrilayerExperiment.dt_max = {self.dt_max!r} must be positive, "
+                             "finite or None")
         if self.transport_update not in (None, "step", "evaluation"):
             raise ValueError(f"TrilayerExperiment.transport_update = {self.transport_update!r}; "
                              "allowed: None, 'step', 'evaluation'")
@@ -200,7 +206,7 @@ class TrilayerExperiment:
         d.pop("extra")
         if relax_only:
             for key in ("model", "moment_a", "duration", "output_every", "integrator", "dt",
-                        "rtol", "transport_rtol", "transport_update", "settle_window",
+                        "rtol", "transport_rtol", "transport_update", "dt_max", "settle_window",
                         "settle_tol", "settle_torque", "min_duration",
                         "P_L", "P_R"):
                 d.pop(key)
@@ -242,7 +248,8 @@ class TrilayerExperiment:
                     "output_every": float(self.output_every), "integrator": self.integrator,
                     "rtol": float(self.rtol), "dt": float(self.dt),
                     **({"transport_update": self.transport_update}
-                       if self.transport_update else {})},
+                       if self.transport_update else {}),
+                    **({"dt_max": float(self.dt_max)} if self.dt_max is not None else {})},
         }
 
 

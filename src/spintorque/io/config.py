@@ -469,6 +469,7 @@ class RunParams(_Model):
     )
     rtol: Positive = Field(1e-5, lt=1, description="rk45 relative tolerance [1], (0, 1)")
     dt: Positive = Field(1e-13, description="step [s] of fixed-step schemes, rk45's first step")
+    dt_max: Positive | None = Field(None, description="rk45's largest step [s], > 0 (or none)")
     alpha: Float | None = Field(None, ge=0, description="damping override for the run [1], >= 0")
     transport_update: Literal["step", "evaluation"] | None = Field(
         None, description="transport solves: 'evaluation' (every field evaluation) or 'step' "

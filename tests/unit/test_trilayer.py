@@ -38,13 +38,20 @@ def test_round_trip_and_digests():
     other = exp.with_(model="moment")
     assert other.digest() != exp.digest()
     assert other.digest(relax_only=True) == exp.digest(relax_only=True)  # same relaxed state
+    # optional fields at None are left out, so adding one keeps existing digests (stored sweeps)
+    assert "dt_max" not in exp.to_dict()
+    capped = exp.with_(dt_max=2.5e-13)
+    assert capped.digest() != exp.digest()
+    assert capped.digest(relax_only=True) == exp.digest(relax_only=True)
+    assert TrilayerExperiment.from_dict(capped.to_dict()) == capped
 
 
 @pytest.mark.parametrize(
     ("changes", "field"),
     [({"t_spacer": 22e-9}, "t_spacer"), ({"model": "drift"}, "model"),
      ({"length": -1.0}, "length"), ({"materials": "iron"}, "materials"),
-     ({"P_L": 1.0}, "P_L"), ({"cell": (4e-9, 4e-9)}, "cell"), ({"seed": -1}, "seed")],
+     ({"P_L": 1.0}, "P_L"), ({"cell": (4e-9, 4e-9)}, "cell"), ({"seed": -1}, "seed"),
+     ({"dt_max": 0.0}, "dt_max"), ({"transport_update": "stage"}, "transport_update")],
 )
 def test_bad_input_names_the_field(changes, field):
     with pytest.raises(ValueError, match=field):

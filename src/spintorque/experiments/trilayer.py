@@ -179,8 +179,10 @@ class TrilayerExperiment:
         return replace(self, **changes)
 
     def to_dict(self) -> dict:
-        """Plain JSON-friendly dict (round-trips through :meth:`from_dict`)."""
-        d = asdict(self)
+        """Plain JSON-friendly dict (round-trips through :meth:`from_dict`). Optional fields left
+        at None are omitted, so adding one keeps the digests (and stored sweeps) of existing
+        experiments valid."""
+        d = {key: value for key, value in asdict(self).items() if value is not None}
         d["cell"] = list(self.cell)
         d["fm2_initial"] = list(self.fm2_initial)
         return d
@@ -209,7 +211,7 @@ class TrilayerExperiment:
                         "rtol", "transport_rtol", "transport_update", "dt_max", "settle_window",
                         "settle_tol", "settle_torque", "min_duration",
                         "P_L", "P_R"):
-                d.pop(key)
+                d.pop(key, None)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
     # -- the run config --------------------------------------------------------------------

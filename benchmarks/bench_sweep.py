@@ -14,8 +14,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
-import time
+
+# the Krylov vector operations are memory-bound BLAS-1: extra BLAS threads only contend (two
+# 2 ns runs side by side with 2 OpenBLAS threads each took > 10 min instead of ~7)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import tempfile  # noqa: E402
+import time  # noqa: E402
 
 
 def _tasks(kind: str, n: int, out: str) -> tuple[str, dict]:

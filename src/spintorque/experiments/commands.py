@@ -90,6 +90,27 @@ def _stepping(integrator: str | None, dt_ps: float | None, dt_max_ps: float | No
     return out
 
 
+def _run_options(command):
+    """The experiment options shared by ``switching`` and ``sweep`` (materials, FM1, stepping)."""
+    options = [
+        click.option("--materials", type=click.Choice(sorted(MATERIAL_SETS)),
+                     default="magnumfe", show_default=True),
+        click.option("--t-fm1", "t_fm1", type=float, default=None, help="FM1 thickness in nm."),
+        click.option("--duration", type=float, default=None, help="Time limit per run in ns."),
+        click.option("--rtol", type=float, default=None,
+                     help="rk45 relative tolerance (default 1e-5)."),
+        click.option("--integrator", type=click.Choice(["rk45", "gspm"]), default=None,
+                     help="Time stepper (default rk45)."),
+        click.option("--dt", "dt_ps", type=float, default=None,
+                     help="GSPM time step in ps (default 0.1 ps)."),
+        click.option("--dt-max", "dt_max_ps", type=float, default=None,
+                     help="Largest rk45 step in ps (default: none; for time-step checks)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def _point_key(exp: TrilayerExperiment, j: float) -> str:
     return f"{exp.model}/j={j / UNIT:.4g}e10/{exp.digest()}"
 
@@ -177,17 +198,7 @@ def write_outputs(store, out: Path, resolution: float) -> str:
               help="Coarse scan, comma-separated, in 1e10 A/m² (default per preset).")
 @click.option("--resolution", type=float, default=None,
               help="Bisection resolution in 1e10 A/m² (default per preset: 10, full 0.1).")
-@click.option("--materials", type=click.Choice(sorted(MATERIAL_SETS)), default="magnumfe",
-              show_default=True)
-@click.option("--t-fm1", "t_fm1", type=float, default=None, help="FM1 thickness in nm.")
-@click.option("--duration", type=float, default=None, help="Time limit per run in ns.")
-@click.option("--rtol", type=float, default=None, help="rk45 relative tolerance (default 1e-5).")
-@click.option("--integrator", type=click.Choice(["rk45", "gspm"]), default=None,
-              help="Time stepper (default rk45).")
-@click.option("--dt", "dt_ps", type=float, default=None,
-              help="GSPM time step in ps (default 0.1 ps).")
-@click.option("--dt-max", "dt_max_ps", type=float, default=None,
-              help="Largest rk45 step in ps (default: none; for time-step checks).")
+@_run_options
 def switching(preset_name, out_dir, scheduler, workers, models, currents, resolution, materials,
               t_fm1, duration, rtol, integrator, dt_ps, dt_max_ps):
     """Critical currents of the FM1/spacer/FM2 pillar for both transport models (talk's table)."""
@@ -255,17 +266,7 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
 @click.option("--currents", default=None, help="Comma-separated, in 1e10 A/m².")
 @click.option("--logspace", nargs=3, type=float, default=None,
               help="START STOP N: N currents log-spaced from START to STOP (1e10 A/m²).")
-@click.option("--materials", type=click.Choice(sorted(MATERIAL_SETS)), default="magnumfe",
-              show_default=True)
-@click.option("--t-fm1", "t_fm1", type=float, default=None, help="FM1 thickness in nm.")
-@click.option("--duration", type=float, default=None, help="Time limit per run in ns.")
-@click.option("--rtol", type=float, default=None, help="rk45 relative tolerance (default 1e-5).")
-@click.option("--integrator", type=click.Choice(["rk45", "gspm"]), default=None,
-              help="Time stepper (default rk45).")
-@click.option("--dt", "dt_ps", type=float, default=None,
-              help="GSPM time step in ps (default 0.1 ps).")
-@click.option("--dt-max", "dt_max_ps", type=float, default=None,
-              help="Largest rk45 step in ps (default: none; for time-step checks).")
+@_run_options
 @click.option("--animate", is_flag=True, help="Also write an FM2 animation (GIF) per run.")
 @click.option("--task", default=None,
               help="Generic sweep: 'package.module:function' run on each params of --tasks.")

@@ -26,7 +26,6 @@ class TransportHold:
             raise ValueError(
                 f"{who}: transport_update = {transport_update!r}; allowed: {TRANSPORT_UPDATES}"
             )
-        self.update = transport_update
         self.terms = [t for t in terms if hasattr(t, "hold")] if transport_update == "step" else []
 
     @contextmanager

@@ -32,7 +32,7 @@ SpinAccumulationField` among the explicit terms is solved at m^n only (``"step"`
 extrapolated in time from the last two solves for F*, or solved at both m^n and m*
 (``"evaluation"``). Both are first order, like the rest of the step; ``"step"`` halves the
 transport solves, which are ~90 % of a coupled step (the difference between the two is measured
-in ``tests/unit/test_transport_models.py`` and ``docs/results/switching.md``).
+in ``tests/unit/test_transport_models.py`` and ``docs/theory/transport.md``).
 
 Limits (ValueError at construction): every magnetic region must be a full-plane z slab with uniform
 Ms, A, α and γ0; magnetic layers may not touch (there is no exchange through a spacer, and the

@@ -26,7 +26,7 @@ step, which is the first stage of the next one) and stages 2-6 use s extrapolate
 time from the last two solves: one solve per step instead of six, with an O(dt²) error in s at
 the inner stages. The FSAL stage carries the freshly solved s into the error estimate, so a lag
 that grows past the tolerance shrinks the step. Measured against ``"evaluation"`` in
-``docs/results/switching.md``.
+``docs/theory/transport.md`` ("Coupling to the LLG").
 """
 
 from __future__ import annotations

@@ -48,11 +48,17 @@ def test_moment_model_longitudinal_flux_unchanged():
     assert np.abs(s_m - s).max() < 1e-10 * np.abs(s).max()
 
 
-def random_stack(rng) -> tuple[Sample, np.ndarray]:
-    """FM1 8 nm / NM 4 nm / FM2 6 nm on 4×3 cells of 2 nm, with a random unit m everywhere."""
-    sample = Sample.stack(
-        (4, 3), (2e-9,) * 3, [("FM1", 8e-9, FM), ("NM", 4e-9, NM), ("FM2", 6e-9, FM)]
-    )
+def random_stack(rng, small: bool = False) -> tuple[Sample, np.ndarray]:
+    """FM1 8 nm / NM 4 nm / FM2 6 nm on 4×3 cells of 2 nm (``small``: 4 / 2 / 3 nm on 3×2 cells
+    of 2 × 2 × 1 nm), with a random unit m everywhere."""
+    if small:
+        sample = Sample.stack(
+            (3, 2), (2e-9, 2e-9, 1e-9), [("FM1", 4e-9, FM), ("NM", 2e-9, NM), ("FM2", 3e-9, FM)]
+        )
+    else:
+        sample = Sample.stack(
+            (4, 3), (2e-9,) * 3, [("FM1", 8e-9, FM), ("NM", 4e-9, NM), ("FM2", 6e-9, FM)]
+        )
     m = rng.normal(size=sample.grid.vshape)
     m /= np.linalg.norm(m, axis=-1, keepdims=True)
     return sample, m
@@ -123,11 +129,7 @@ def test_bad_input_names_the_field():
 
 def test_numba_and_numpy_assembly_agree():
     rng = np.random.default_rng(5)
-    sample = Sample.stack(
-        (3, 2), (2e-9, 2e-9, 1e-9), [("FM1", 4e-9, FM), ("NM", 2e-9, NM), ("FM2", 3e-9, FM)]
-    )
-    m = rng.normal(size=sample.grid.vshape)
-    m /= np.linalg.norm(m, axis=-1, keepdims=True)
+    sample, m = random_stack(rng, small=True)
     for model in (DiffusionModel(sample, [2e10, -1e10, 1e11]), MomentModel(sample, J, a=0.5)):
         D, drift, R = model.coefficients(model.cell_m(m))
         K1, b1 = model.op.assemble(D, drift, R, 1e12, backend="numba")
@@ -163,11 +165,7 @@ def test_fused_cell_blocks_match_the_coefficient_path():
     # the solver's path (Numba cell kernel + face blocks + block product) against the BSR
     # matrix assembled from model.coefficients: same numbers up to round-off
     rng = np.random.default_rng(11)
-    sample = Sample.stack(
-        (3, 2), (2e-9, 2e-9, 1e-9), [("FM1", 4e-9, FM), ("NM", 2e-9, NM), ("FM2", 3e-9, FM)]
-    )
-    m = rng.normal(size=sample.grid.vshape)
-    m /= np.linalg.norm(m, axis=-1, keepdims=True)
+    sample, m = random_stack(rng, small=True)
     m[sample.mask("NM")] = 0.0
     for model in (DiffusionModel(sample, [2e10, -1e10, 1e11], z_refine=2),
                   MomentModel(sample, J, a=0.5)):

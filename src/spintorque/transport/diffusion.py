@@ -52,32 +52,39 @@ def cross_matrix(m: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(cache=True)
-def _cell_kernel(mc, two_d0, bbp, omega_j, inv_tau_sf, q, j, a, D, drift, R):
+def _cell_kernel(m_flat, src, magnetic, two_d0, bbp, omega_j, inv_tau_sf, q, j, a, D, drift, R):
     """Cell-major ``(N, 3, 3)`` D, drift (``drift[i, axis]``) and R of :meth:`coefficients` in
-    one pass (the NumPy version allocates ~20 temporaries). ``a < 0``: ZLF; ``a ≥ 0``: fluxes
-    multiplied by the moment model's A(m)^{-T} (:func:`.moment.a_inverse_transpose`)."""
+    one pass (the NumPy version allocates ~20 temporaries). m of transport cell i is
+    ``m_flat[src[i]]`` (m on the sample grid as ``(cells, 3)``), zero where not ``magnetic``.
+    ``a < 0``: ZLF; ``a ≥ 0``: fluxes multiplied by the moment model's A(m)^{-T}
+    (:func:`.moment.a_inverse_transpose`)."""
     X = np.empty((3, 3))
     T = np.empty((3, 3))
     tmp = np.empty((3, 3))
-    for i in range(mc.shape[0]):
-        m0, m1, m2 = mc[i, 0], mc[i, 1], mc[i, 2]
+    mc = np.empty((1, 3))
+    for i in range(src.shape[0]):
+        if magnetic[i]:
+            mc[0, 0], mc[0, 1], mc[0, 2] = m_flat[src[i], 0], m_flat[src[i], 1], m_flat[src[i], 2]
+        else:
+            mc[0, 0], mc[0, 1], mc[0, 2] = 0.0, 0.0, 0.0
+        m0, m1, m2 = mc[0, 0], mc[0, 1], mc[0, 2]
         X[0, 0], X[0, 1], X[0, 2] = 0.0, -m2, m1
         X[1, 0], X[1, 1], X[1, 2] = m2, 0.0, -m0
         X[2, 0], X[2, 1], X[2, 2] = -m1, m0, 0.0
         c = two_d0[i] * bbp[i]
         for r in range(3):
             for k in range(3):
-                D[i, r, k] = -c * mc[i, r] * mc[i, k]
+                D[i, r, k] = -c * mc[0, r] * mc[0, k]
                 R[i, r, k] = -omega_j[i] * X[r, k]
             D[i, r, r] += two_d0[i]
             R[i, r, r] += inv_tau_sf[i]
             for ax in range(3):
-                drift[i, ax, r] = j[ax] * q[i] * mc[i, r]
+                drift[i, ax, r] = j[ax] * q[i] * mc[0, r]
         if a >= 0.0:
             den = 1.0 + a * a * (m0 * m0 + m1 * m1 + m2 * m2)
             for r in range(3):
                 for k in range(3):
-                    T[r, k] = (a * X[r, k] + a * a * mc[i, r] * mc[i, k]) / den
+                    T[r, k] = (a * X[r, k] + a * a * mc[0, r] * mc[0, k]) / den
                 T[r, r] += 1.0 / den
             for r in range(3):
                 for k in range(3):
@@ -130,6 +137,8 @@ class DiffusionModel:
         self._inv_tau_sf = np.where(np.isfinite(lsf), 2.0 * d0 / lsf**2, 0.0)
         magnetic = mesh.cell_param("Ms") > 0
         self._magnetic = magnetic[:, None]  # (N, 1) mask for prolonged m
+        self._magnetic_cells = np.ascontiguousarray(magnetic)
+        self._src = mesh.coarse_flat  # each transport cell's magnetization cell in m (flat)
         self._omega_j = np.where(magnetic, mesh.cell_param("omega_J"), 0.0)
         self._bbp = np.where(magnetic, mesh.cell_param("beta") * mesh.cell_param("beta_prime"), 0.0)
         self._q = np.where(magnetic, self.sign_e * mesh.cell_param("beta") * MU_B / E_CHARGE, 0.0)
@@ -171,10 +180,10 @@ class DiffusionModel:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(diag, off, b)`` of the same system, see :meth:`.fv.FVOperator.assemble_blocks`."""
         j = self.current if current is None else current_vector(current)
-        mc = np.ascontiguousarray(self.mesh.prolong(m) * self._magnetic)
-        n = mc.shape[0]
+        n = self.ncells
         D, drift, R = np.empty((n, 3, 3)), np.empty((n, 3, 3)), np.empty((n, 3, 3))
-        _cell_kernel(mc, self._two_d0, self._bbp, self._omega_j, self._inv_tau_sf, self._q, j,
+        _cell_kernel(np.ascontiguousarray(m).reshape(-1, 3), self._src, self._magnetic_cells,
+                     self._two_d0, self._bbp, self._omega_j, self._inv_tau_sf, self._q, j,
                      self._flux_a, D, drift, R)
         return self.op.assemble_cells(D, drift if np.any(j) else None, R, shift)
 

@@ -130,6 +130,90 @@ def _face_kernel(D, drift, use_drift, L, R, axis, h, off, diag, b):
                 b[rc, i] += fl
 
 
+@numba.njit(cache=True, error_model="numpy")
+def _cell_inverses(D, drift, use_drift, E, e):
+    """Per cell E_i = D_i⁻¹ and e_i[a] = E_i d_i[a]; returns False if some D_i is (nearly)
+    singular (|det| ≤ 1e-12 (tr/3)³), where the harmonic form of the face flux does not apply."""
+    for i in range(D.shape[0]):
+        a00, a01, a02 = D[i, 0, 0], D[i, 0, 1], D[i, 0, 2]
+        a10, a11, a12 = D[i, 1, 0], D[i, 1, 1], D[i, 1, 2]
+        a20, a21, a22 = D[i, 2, 0], D[i, 2, 1], D[i, 2, 2]
+        c00 = a11 * a22 - a12 * a21
+        c10 = a12 * a20 - a10 * a22
+        c20 = a10 * a21 - a11 * a20
+        det = a00 * c00 + a01 * c10 + a02 * c20
+        tr = (a00 + a11 + a22) * (1.0 / 3.0)
+        if not abs(det) > 1e-12 * abs(tr * tr * tr):
+            return False
+        idet = 1.0 / det
+        E[i, 0, 0] = c00 * idet
+        E[i, 0, 1] = (a02 * a21 - a01 * a22) * idet
+        E[i, 0, 2] = (a01 * a12 - a02 * a11) * idet
+        E[i, 1, 0] = c10 * idet
+        E[i, 1, 1] = (a00 * a22 - a02 * a20) * idet
+        E[i, 1, 2] = (a02 * a10 - a00 * a12) * idet
+        E[i, 2, 0] = c20 * idet
+        E[i, 2, 1] = (a01 * a20 - a00 * a21) * idet
+        E[i, 2, 2] = (a00 * a11 - a01 * a10) * idet
+        if use_drift:
+            for a in range(3):
+                d0, d1, d2 = drift[i, a, 0], drift[i, a, 1], drift[i, a, 2]
+                for r in range(3):
+                    e[i, a, r] = E[i, r, 0] * d0 + E[i, r, 1] * d1 + E[i, r, 2] * d2
+    return True
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _face_kernel_harmonic(E, e, use_drift, L, R, axis, h, off, diag, b):
+    """:func:`_face_kernel` from the cell inverses E = D⁻¹, e = E d of :func:`_cell_inverses`.
+
+    With S = D_L + D_R, D_R S⁻¹ D_L = D_L S⁻¹ D_R = (E_L + E_R)⁻¹ =: G (for any invertible
+    D_L, D_R), so H_f = 2G, W_L = G E_L, W_R = G E_R and the drift flux is G (e_L + e_R): one
+    3×3 inverse per face instead of an inverse and three products (measured 2.6× faster)."""
+    G = np.empty((3, 3))
+    for f in range(L.size):
+        lc, rc, a = L[f], R[f], axis[f]
+        # S = E_L + E_R, G = S⁻¹ by cofactors (scalars, so they stay in registers)
+        s00 = E[lc, 0, 0] + E[rc, 0, 0]
+        s01 = E[lc, 0, 1] + E[rc, 0, 1]
+        s02 = E[lc, 0, 2] + E[rc, 0, 2]
+        s10 = E[lc, 1, 0] + E[rc, 1, 0]
+        s11 = E[lc, 1, 1] + E[rc, 1, 1]
+        s12 = E[lc, 1, 2] + E[rc, 1, 2]
+        s20 = E[lc, 2, 0] + E[rc, 2, 0]
+        s21 = E[lc, 2, 1] + E[rc, 2, 1]
+        s22 = E[lc, 2, 2] + E[rc, 2, 2]
+        c00 = s11 * s22 - s12 * s21
+        c10 = s12 * s20 - s10 * s22
+        c20 = s10 * s21 - s11 * s20
+        inv_h = 1.0 / h[f]
+        idet = 1.0 / (s00 * c00 + s01 * c10 + s02 * c20)
+        G[0, 0] = c00 * idet
+        G[0, 1] = (s02 * s21 - s01 * s22) * idet
+        G[0, 2] = (s01 * s12 - s02 * s11) * idet
+        G[1, 0] = c10 * idet
+        G[1, 1] = (s00 * s22 - s02 * s20) * idet
+        G[1, 2] = (s02 * s10 - s00 * s12) * idet
+        G[2, 0] = c20 * idet
+        G[2, 1] = (s01 * s20 - s00 * s21) * idet
+        G[2, 2] = (s00 * s11 - s01 * s10) * idet
+        scale = 2.0 * inv_h * inv_h
+        for i in range(3):
+            for j in range(3):
+                hij = G[i, j] * scale
+                off[f, i, j] = -hij
+                diag[lc, i, j] += hij
+                diag[rc, i, j] += hij
+        if use_drift:
+            e0 = e[lc, a, 0] + e[rc, a, 0]
+            e1 = e[lc, a, 1] + e[rc, a, 1]
+            e2 = e[lc, a, 2] + e[rc, a, 2]
+            for i in range(3):
+                fl = (G[i, 0] * e0 + G[i, 1] * e1 + G[i, 2] * e2) * inv_h
+                b[lc, i] -= fl
+                b[rc, i] += fl
+
+
 @numba.njit(cache=True)
 def block_matvec(diag, off, L, R, x, y):
     """``y = K x`` from the blocks: diagonal ``(N, 3, 3)``, faces ``(F, 3, 3)``; x, y ``(N, 3)``.
@@ -174,6 +258,16 @@ def block_matmat(diag, off, L, R, x, y):
     return y
 
 
+@numba.njit(cache=True)
+def _restrict(s, coarse, w, out):
+    """out[coarse[i]] += w s[i] for the conducting cells i (out zeroed by the caller)."""
+    for i in range(coarse.shape[0]):
+        j = coarse[i]
+        out[j, 0] += w * s[i, 0]
+        out[j, 1] += w * s[i, 1]
+        out[j, 2] += w * s[i, 2]
+
+
 class TransportMesh:
     """The transport mesh: the sample grid with ``z_refine`` sub-cells per cell along z.
 
@@ -211,6 +305,8 @@ class TransportMesh:
         # (i, j, k_coarse) of each conducting transport cell, for prolongation of m
         ii, jj, kk = np.nonzero(self.conducting)
         self._coarse = (ii, jj, kk // r)
+        # flat index of each conducting cell's magnetization cell in a (cells, 3) view of m
+        self.coarse_flat = np.ravel_multi_index(self._coarse, g.shape).astype(np.int64)
         self.cell_region = self.region[self.conducting]
 
     def cell_param(self, key: str) -> np.ndarray:
@@ -229,10 +325,12 @@ class TransportMesh:
         return out
 
     def restrict(self, s: np.ndarray) -> np.ndarray:
-        """Unknowns ``(N, 3)`` -> sample grid ``(nx, ny, nz, 3)``: mean over the z sub-cells."""
-        full = self.to_grid(s)
-        g = self.sample.grid
-        return full.reshape(g.n[0], g.n[1], g.n[2], self.z_refine, 3).mean(axis=3)
+        """Unknowns ``(N, 3)`` -> sample grid ``(nx, ny, nz, 3)``: mean over the z sub-cells
+        (zero where no sub-cell conducts)."""
+        out = np.zeros(self.sample.grid.vshape)
+        _restrict(np.ascontiguousarray(s, dtype=float).reshape(-1, 3), self.coarse_flat,
+                  1.0 / self.z_refine, out.reshape(-1, 3))
+        return out
 
 
 class FVOperator:
@@ -416,7 +514,16 @@ class FVOperator:
         b = np.zeros((n, 3))
         use_drift = drift is not None
         dr = drift if use_drift else np.zeros((1, 3, 3))
-        _face_kernel(D, dr, use_drift, self.L, self.R, self.face_axis, self.face_h, off, diag, b)
+        E = np.empty_like(D)
+        e = np.empty_like(D) if use_drift else dr
+        if _cell_inverses(D, dr, use_drift, E, e):
+            _face_kernel_harmonic(
+                E, e, use_drift, self.L, self.R, self.face_axis, self.face_h, off, diag, b
+            )
+        else:  # a singular D (β β' = 1): the general two-point form
+            _face_kernel(
+                D, dr, use_drift, self.L, self.R, self.face_axis, self.face_h, off, diag, b
+            )
         if use_drift and self.bc == "N" and self.bcell.size:
             b -= self._bdiv @ drift[self.bcell, self.baxis, :]
         return diag, off, b.reshape(-1)

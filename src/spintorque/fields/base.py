@@ -48,10 +48,20 @@ class EffectiveField:
         self._buf = np.zeros(shape)
 
     def field(self, m: np.ndarray, t: float = 0.0, out: np.ndarray | None = None) -> np.ndarray:
+        """H [A/m] summed over the terms: the first writes ``out``, the others add to it, in
+        place where they offer ``add_field(m, t, out)`` (no buffer pass; measured 2–4 ms less
+        per RK45 step on the 4 nm trilayer, docs/performance.md)."""
         out = np.zeros_like(m) if out is None else out
-        out[...] = 0.0
-        for term in self.terms:
-            out += term.field(m, t, out=self._buf)
+        if not self.terms:
+            out[...] = 0.0
+            return out
+        self.terms[0].field(m, t, out=out)
+        for term in self.terms[1:]:
+            add = getattr(term, "add_field", None)
+            if add is not None:
+                add(m, t, out)
+            else:
+                out += term.field(m, t, out=self._buf)
         return out
 
     def energies(self, m: np.ndarray, t: float = 0.0) -> dict[str, float]:

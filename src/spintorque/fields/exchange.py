@@ -18,8 +18,9 @@ from .base import quadratic_energy
 
 
 @numba.njit(cache=True)
-def _exchange_field(m, cx, cy, cz, inv_ms, out):
-    """out_i = inv_ms_i · sum over faces c_f (m_j − m_i): one pass, no temporaries.
+def _exchange_field(m, cx, cy, cz, inv_ms, out, accumulate=False):
+    """out_i = inv_ms_i · sum over faces c_f (m_j − m_i) (``accumulate``: out_i +=): one pass,
+    no temporaries.
 
     ``cx`` has shape (nx−1, ny, nz) (face between i and i+1), likewise ``cy``, ``cz``."""
     nx, ny, nz = m.shape[0], m.shape[1], m.shape[2]
@@ -60,9 +61,14 @@ def _exchange_field(m, cx, cy, cz, inv_ms, out):
                     s1 += c * (m[i, j, k + 1, 1] - m[i, j, k, 1])
                     s2 += c * (m[i, j, k + 1, 2] - m[i, j, k, 2])
                 w = inv_ms[i, j, k]
-                out[i, j, k, 0] = w * s0
-                out[i, j, k, 1] = w * s1
-                out[i, j, k, 2] = w * s2
+                if accumulate:
+                    out[i, j, k, 0] += w * s0
+                    out[i, j, k, 1] += w * s1
+                    out[i, j, k, 2] += w * s2
+                else:
+                    out[i, j, k, 0] = w * s0
+                    out[i, j, k, 1] = w * s1
+                    out[i, j, k, 2] = w * s2
 
 
 class Exchange:
@@ -114,6 +120,14 @@ class Exchange:
             out[lo] += flux
             out[hi] -= flux
         out *= self._inv_ms
+        return out
+
+    def add_field(self, m: np.ndarray, t: float, out: np.ndarray) -> np.ndarray:
+        """out += this term's field [A/m] (no temporary)."""
+        if m.flags.c_contiguous and out.flags.c_contiguous and m.dtype == np.float64:
+            _exchange_field(m, *self._faces, self._inv_ms_flat, out, True)
+        else:
+            out += self.field(m, t, out=self._tmp)
         return out
 
     def energy_from_field(self, m: np.ndarray, h: np.ndarray) -> float:

@@ -48,6 +48,13 @@ class Zeeman:
             out += self._magnetic * (np.asarray(self._func(t), float) / MU0)
         return out
 
+    def add_field(self, m: np.ndarray, t: float, out: np.ndarray) -> np.ndarray:
+        """out += this term's field [A/m]."""
+        out += self._static
+        if self._func is not None:
+            out += self._magnetic * (np.asarray(self._func(t), float) / MU0)
+        return out
+
     def energy_from_field(self, m: np.ndarray, h: np.ndarray) -> float:
         """Energy [J] from this term's field ``h`` = ``field(m)`` already computed."""
         return linear_energy(self._ms_volume, m, h)

@@ -191,16 +191,21 @@ def _gather(buf, m, ms):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
-def _scatter(out, buf, mask):  # pragma: no cover - compiled
-    # out[i, j, k, c] = mask[i, j, k] * buf[c, i, j, k]
+def _scatter(out, buf, mask, accumulate=False):  # pragma: no cover - compiled
+    # out[i, j, k, c] (+)= mask[i, j, k] * buf[c, i, j, k]
     nx, ny, nz = mask.shape
     for i in range(nx):
         for j in range(ny):
             for k in range(nz):
                 s = mask[i, j, k]
-                out[i, j, k, 0] = s * buf[0, i, j, k]
-                out[i, j, k, 1] = s * buf[1, i, j, k]
-                out[i, j, k, 2] = s * buf[2, i, j, k]
+                if accumulate:
+                    out[i, j, k, 0] += s * buf[0, i, j, k]
+                    out[i, j, k, 1] += s * buf[1, i, j, k]
+                    out[i, j, k, 2] += s * buf[2, i, j, k]
+                else:
+                    out[i, j, k, 0] = s * buf[0, i, j, k]
+                    out[i, j, k, 1] = s * buf[1, i, j, k]
+                    out[i, j, k, 2] = s * buf[2, i, j, k]
 
 
 class PrunedConvolution:
@@ -317,15 +322,20 @@ class PrunedConvolution:
         self._out_view = cut(self._real_out, [order[0]])
 
     def __call__(
-        self, m: np.ndarray, ms: np.ndarray, mask: np.ndarray, out: np.ndarray
+        self, m: np.ndarray, ms: np.ndarray, mask: np.ndarray, out: np.ndarray,
+        accumulate: bool = False,
     ) -> np.ndarray:
-        """``out = mask * (N * (ms m))``; m, out ``(nx, ny, nz, 3)``; ms, mask ``(nx, ny, nz)``."""
+        """``out = mask * (N * (ms m))`` (``accumulate``: ``out +=``); m, out ``(nx, ny, nz, 3)``;
+        ms, mask ``(nx, ny, nz)``."""
         if not self._active:
             mm = ms[..., None] * m
             xx, yy, zz, xy, xz, yz = self._local
             tensor = np.array([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]])
-            np.einsum("ab,ijkb->ijka", tensor, mm, out=out)
-            out *= mask[..., None]
+            h = np.einsum("ab,ijkb->ijka", tensor, mm) * mask[..., None]
+            if accumulate:
+                out += h
+            else:
+                out[...] = h
             return out
         _gather(self._in_view, m, ms)
         for stage, pad in zip(self._forward, self._zero, strict=True):
@@ -335,5 +345,5 @@ class PrunedConvolution:
         _product_folded(self._spec, self._kernel, *self._fold)
         for stage in self._inverse:
             stage.execute()
-        _scatter(out, self._out_view, mask)
+        _scatter(out, self._out_view, mask, accumulate)
         return out

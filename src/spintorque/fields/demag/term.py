@@ -62,6 +62,12 @@ class Demag:
         out = np.empty(self._vshape) if out is None else out
         return self._conv(np.ascontiguousarray(m, dtype=float), self._ms, self._mask, out)
 
+    def add_field(self, m: np.ndarray, t: float, out: np.ndarray) -> np.ndarray:
+        """out += the stray field [A/m] (the scatter adds, no temporary)."""
+        if m.shape != self._vshape:
+            raise ValueError(f"m.shape = {m.shape}: expected {self._vshape}")
+        return self._conv(np.ascontiguousarray(m, dtype=float), self._ms, self._mask, out, True)
+
     def energy_from_field(self, m: np.ndarray, h: np.ndarray) -> float:
         """Energy [J] from this term's field ``h`` = ``field(m)`` already computed."""
         return quadratic_energy(self._ms_volume, m, h)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numba
 import numpy as np
 
 from ..constants import MU0
@@ -34,6 +35,22 @@ from .moment import MomentModel
 from .solver import TransportSolver
 
 MODELS = ("diffusion", "moment")
+
+
+@numba.njit(cache=True)
+def _scaled_extrapolation(out, sa, sb, f, c, accumulate):
+    """out (+)= c · (s_b + f (s_b − s_a)) on flat arrays (c per cell): the predicted field in
+    one pass, no temporaries."""
+    n = c.shape[0]
+    for i in range(n):
+        ci = c[i]
+        for k in range(3):
+            j = 3 * i + k
+            v = ci * (sb[j] + f * (sb[j] - sa[j]))
+            if accumulate:
+                out[j] += v
+            else:
+                out[j] = v
 MODES = ("quasistatic", "implicit")
 
 
@@ -102,10 +119,27 @@ class SpinAccumulationField:
         )
         c = np.array([mat.effective_c_sd for mat in sample.materials])[sample.region]
         self._c_over_mu0 = np.where(sample.magnetic, c / MU0, 0.0)[..., None]
+        self._c_flat = np.ascontiguousarray(self._c_over_mu0).reshape(-1)
         self.s = np.zeros(sample.grid.vshape)
-        self.s_fine = np.zeros(model.mesh.grid.vshape)
+        self._s_cells = np.zeros((model.ncells, 3))
         self.hold = False
         self.solves: list[tuple[float, np.ndarray]] = []
+
+    def once_per_step(self) -> None:
+        """Set up for one solve per LLG step (called by the integrators' ``TransportHold``).
+
+        Drops the solver's projected warm start (``history`` = 0): it pays when several solves
+        per step see m move along a few directions; one step apart, the last s alone already
+        meets rtol 1e-3 about half the time and the projection's k extra products are wasted
+        (measured on the 4 nm trilayer, ZLF: 6.8 instead of 10.7 ms of solve per step,
+        docs/performance.md)."""
+        self.solver.history = 0
+        self.solver.warm_history = np.zeros((0, *self.solver.s.shape))
+
+    @property
+    def s_fine(self) -> np.ndarray:
+        """The last s on the transport mesh, ``(nx, ny, nz·r, 3)`` [A/m] (built on request)."""
+        return self.model.mesh.to_grid(self._s_cells)
 
     def current(self, t: float = 0.0) -> np.ndarray:
         """Current density vector [A/m²] at time t [s]."""
@@ -119,7 +153,7 @@ class SpinAccumulationField:
             sc = self._advance(m, float(t))
         else:
             sc = self.solver.solve(m, self.current(t))
-        self.s_fine = self.model.mesh.to_grid(sc)
+        self._s_cells = sc
         self.s = self.model.mesh.restrict(sc)
         # a solve at or before a recorded time (a step retried after a rejection) replaces it
         t = float(t)
@@ -153,9 +187,29 @@ class SpinAccumulationField:
 
     def field(self, m: np.ndarray, t: float = 0.0, out: np.ndarray | None = None) -> np.ndarray:
         """H = c s / mu0 [A/m], shape ``vshape``, zero outside the magnetic cells."""
-        s = self.predict(t) if (self.hold and self.solves) else self.solve(m, t)
         out = np.empty_like(m) if out is None else out
-        np.multiply(s, self._c_over_mu0, out=out)
+        return self._field(m, t, out, False)
+
+    def add_field(self, m: np.ndarray, t: float, out: np.ndarray) -> np.ndarray:
+        """out += c s / mu0 [A/m] (predicted or solved as in :meth:`field`)."""
+        return self._field(m, t, out, True)
+
+    def _field(self, m: np.ndarray, t: float, out: np.ndarray, accumulate: bool) -> np.ndarray:
+        if self.hold and self.solves:
+            (ta, sa), (tb, sb) = self.solves[0], self.solves[-1]
+            f = 0.0 if len(self.solves) == 1 else (float(t) - tb) / (tb - ta)
+        else:
+            sa = sb = self.solve(m, t)
+            f = 0.0
+        if not out.flags.c_contiguous:
+            h = np.multiply(sb + f * (sb - sa), self._c_over_mu0)
+            if accumulate:
+                out += h
+            else:
+                out[...] = h
+            return out
+        _scaled_extrapolation(out.reshape(-1), sa.reshape(-1), sb.reshape(-1), f, self._c_flat,
+                              accumulate)
         return out
 
     def energy(self, m: np.ndarray, t: float = 0.0) -> float:

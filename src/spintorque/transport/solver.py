@@ -6,16 +6,20 @@ while m is frozen. Methods (measured in ``benchmarks/bench_transport.py`` and
 
 - ``"bicgstab"`` (own implementation with fused vector updates; on a breakdown it continues
   with LGMRES from where it stopped), ``"lgmres"``, ``"gmres"`` (scipy, restart 50) or
-  ``"auto"`` (default: BiCGSTAB for the diffusion model, LGMRES for the moment model, whose
-  rotated transverse fluxes make BiCGSTAB break down and restarted GMRES stall): Krylov solves
+  ``"auto"`` (default: BiCGSTAB; LGMRES for the moment model with a preconditioner other than
+  ``line_sgs``, where its rotated transverse fluxes make BiCGSTAB break down): Krylov solves
   warm-started from the minimal-residual combination of the last ``history`` solutions
   (default 6, see :class:`TransportSolver`), applying K by the fused block product of
   :func:`.fv.block_matvec`, and preconditioned by
-  ``"line"`` (default: exact solve of the z-line part of the matrix, the diagonal 3×3 blocks
+  ``"line"`` (exact solve of the z-line part of the matrix, the diagonal 3×3 blocks
   plus the z-face blocks, by block Thomas in Numba; O(N) to build and apply),
+  ``"line_sgs"`` (default: a symmetric block Gauss-Seidel sweep over the z-lines built on that
+  solve, which also takes in the x/y-face couplings; about three line solves per application),
   ``"block_jacobi"`` (inverse of each cell's 3×3 diagonal block), ``"ilu"`` (SuperLU
-  incomplete LU) or ``"auto"`` (= line). The spin-flip and s-d terms screen the operator
+  incomplete LU) or ``"auto"`` (= line_sgs). The spin-flip and s-d terms screen the operator
   (lengths of a few cells), so tens of iterations suffice.
+  A Krylov solve whose start already meets the stopping test returns after one product,
+  without building the preconditioner.
 - ``"splu"``: sparse direct LU (SuperLU, COLAMD ordering) of the whole system.
 
 All solves are of ``(shift·I + K) s = b + shift·s_old`` with K, b from the model
@@ -34,7 +38,7 @@ import scipy.sparse.linalg as spla
 from .fv import inv3, inv3_block, matvec3
 
 METHODS = ("auto", "bicgstab", "lgmres", "gmres", "splu")
-PRECONDITIONERS = ("auto", "line", "block_jacobi", "ilu", "none")
+PRECONDITIONERS = ("auto", "line", "line_sgs", "block_jacobi", "ilu", "none")
 
 
 @numba.njit(cache=True)
@@ -99,6 +103,55 @@ def _block_thomas_solve(dinv, lfac, upper, v):
 
 
 @numba.njit(cache=True)
+def _line_sgs(dinv, lfac, upper, off, lo_ptr, lo_nbr, lo_face, up_ptr, up_nbr, up_face, starts,
+              v, y, x):
+    """Symmetric block Gauss-Seidel over z-lines: x = M⁻¹ v with
+    M = (D_z + L_lat) D_z⁻¹ (D_z + U_lat), D_z the z-line part of K (factored by
+    :func:`_block_thomas_factor`), L_lat / U_lat its x- and y-face blocks to lower / higher
+    numbered cells. Forward sweep over the lines, y = (D_z + L_lat)⁻¹ v, then backward,
+    x = (D_z + U_lat)⁻¹ (v − L_lat y); each line one block-Thomas solve. ``*_ptr``/``*_nbr``/
+    ``*_face``: per cell, its lateral neighbours below / above and the faces to them;
+    ``starts``: first cell of each line, then N."""
+    for sweep in range(2):
+        nl = starts.shape[0] - 1
+        for li in range(nl):
+            ln = li if sweep == 0 else nl - 1 - li
+            s, e = starts[ln], starts[ln + 1]
+            out = y if sweep == 0 else x
+            for c in range(s, e):
+                r0, r1, r2 = v[c, 0], v[c, 1], v[c, 2]
+                for p in range(lo_ptr[c], lo_ptr[c + 1]):
+                    f, q = lo_face[p], lo_nbr[p]
+                    y0, y1, y2 = y[q, 0], y[q, 1], y[q, 2]
+                    r0 -= off[f, 0, 0] * y0 + off[f, 0, 1] * y1 + off[f, 0, 2] * y2
+                    r1 -= off[f, 1, 0] * y0 + off[f, 1, 1] * y1 + off[f, 1, 2] * y2
+                    r2 -= off[f, 2, 0] * y0 + off[f, 2, 1] * y1 + off[f, 2, 2] * y2
+                if sweep == 1:
+                    for p in range(up_ptr[c], up_ptr[c + 1]):
+                        f, q = up_face[p], up_nbr[p]
+                        x0, x1, x2 = x[q, 0], x[q, 1], x[q, 2]
+                        r0 -= off[f, 0, 0] * x0 + off[f, 0, 1] * x1 + off[f, 0, 2] * x2
+                        r1 -= off[f, 1, 0] * x0 + off[f, 1, 1] * x1 + off[f, 1, 2] * x2
+                        r2 -= off[f, 2, 0] * x0 + off[f, 2, 1] * x1 + off[f, 2, 2] * x2
+                if c > s:  # forward elimination along the line
+                    p0, p1, p2 = out[c - 1, 0], out[c - 1, 1], out[c - 1, 2]
+                    r0 -= lfac[c, 0, 0] * p0 + lfac[c, 0, 1] * p1 + lfac[c, 0, 2] * p2
+                    r1 -= lfac[c, 1, 0] * p0 + lfac[c, 1, 1] * p1 + lfac[c, 1, 2] * p2
+                    r2 -= lfac[c, 2, 0] * p0 + lfac[c, 2, 1] * p1 + lfac[c, 2, 2] * p2
+                out[c, 0], out[c, 1], out[c, 2] = r0, r1, r2
+            for c in range(e - 1, s - 1, -1):  # back substitution
+                r0, r1, r2 = out[c, 0], out[c, 1], out[c, 2]
+                if c < e - 1:
+                    n0, n1, n2 = out[c + 1, 0], out[c + 1, 1], out[c + 1, 2]
+                    r0 -= upper[c, 0, 0] * n0 + upper[c, 0, 1] * n1 + upper[c, 0, 2] * n2
+                    r1 -= upper[c, 1, 0] * n0 + upper[c, 1, 1] * n1 + upper[c, 1, 2] * n2
+                    r2 -= upper[c, 2, 0] * n0 + upper[c, 2, 1] * n1 + upper[c, 2, 2] * n2
+                for k in range(3):
+                    out[c, k] = dinv[c, k, 0] * r0 + dinv[c, k, 1] * r1 + dinv[c, k, 2] * r2
+    return x
+
+
+@numba.njit(cache=True)
 def _bicg_half(r, v, x, phat, alpha):
     """r −= α v, x += α p̂; returns ‖r‖² (one pass instead of four)."""
     acc = 0.0
@@ -142,17 +195,17 @@ def _bicg_direction(p, r, v, beta, omega):
         p[i] = r[i] + beta * (p[i] - omega * v[i])
 
 
-def _bicgstab(A, M, b, x0, atol, maxiter):
+def _bicgstab(A, M, b, x0, atol, maxiter, r0=None):
     """Preconditioned BiCGSTAB (van der Vorst 1992; the recurrences of scipy's ``bicgstab``)
     with the vector updates fused into one-pass Numba loops: the updates are memory-bound, and
     scipy's version made ~10 passes with temporaries per iteration. Stops when the recursively
-    updated residual is ≤ atol.
+    updated residual is ≤ atol. ``r0``: b − A x0 if the caller has it (saves a product).
 
     Returns ``(x, iterations, products, info)``: info 0 converged, 1 ``maxiter`` reached,
     -1 breakdown (ρ or ω vanished; the caller continues with LGMRES from x)."""
     x = np.array(x0, dtype=float)
-    r = b - A(x)
-    nprod = 1
+    r = b - A(x) if r0 is None else np.array(r0, dtype=float)
+    nprod = 1 if r0 is None else 0
     atol2 = atol * atol
     rho = float(r @ r)
     if rho <= atol2:
@@ -249,16 +302,18 @@ class TransportSolver:
         if int(history) != history or history < 0:
             raise ValueError(f"history = {history!r}: must be an integer >= 0")
         self.model = model
-        if method == "auto":
-            # measured (docs/performance.md): BiCGSTAB is cheapest for ZLF; on the moment model
-            # it breaks down repeatedly (rotated transverse fluxes), LGMRES is cheapest there
-            method = "lgmres" if getattr(model, "name", "") == "moment" else "bicgstab"
-        self.method = method
         if preconditioner == "auto":
-            # the z-line solve costs about as much as block Jacobi to build and apply and needs
-            # fewer iterations, more so when z_refine flattens the cells (measured in
-            # docs/performance.md; z_refine = 8: 23 instead of 410 BiCGSTAB iterations)
-            preconditioner = "line"
+            # the line Gauss-Seidel sweep costs about 3 line solves per application and cuts
+            # the iterations most where the lateral fluxes matter (moment model: rotated
+            # transverse fluxes); measured in docs/performance.md: every-stage RK45 on the 4 nm
+            # trilayer, moment 202 instead of 404 ms of solve per step, ZLF 156 instead of 169
+            preconditioner = "line_sgs"
+        if method == "auto":
+            # BiCGSTAB is cheapest with either line preconditioner for ZLF; on the moment model
+            # it breaks down with the plain line solve, where LGMRES is cheapest (measured)
+            moment = getattr(model, "name", "") == "moment"
+            method = "lgmres" if moment and preconditioner != "line_sgs" else "bicgstab"
+        self.method = method
         self.preconditioner = preconditioner
         self.rtol = float(rtol)
         self.maxiter = int(maxiter)
@@ -339,6 +394,8 @@ class TransportSolver:
             return spla.LinearOperator((n3, n3), ilu.solve)
         if self.preconditioner == "line":
             return self._line_precond(K)
+        if self.preconditioner == "line_sgs":
+            return self._line_precond(K, symmetric_gauss_seidel=True)
         binv = inv3(np.ascontiguousarray(K.diag.transpose(1, 2, 0)))
 
         def apply(v):
@@ -346,8 +403,34 @@ class TransportSolver:
 
         return spla.LinearOperator((n3, n3), apply)
 
-    def _line_precond(self, K: _Blocks):
-        """Exact solve of the z-line part of K (diagonal and z-face blocks) by block LU.
+    def _lateral(self):
+        """Per cell, its x/y-face neighbours below and above in the numbering (CSR arrays), and
+        the first cell of every z-line; built once per solver (depends only on the mesh)."""
+        if getattr(self, "_lateral_cache", None) is None:
+            op = self.model.op
+            n = op.n
+            lat = np.concatenate([np.arange(op.axis_slices[a].start, op.axis_slices[a].stop)
+                                  for a in (0, 1)])
+            lo_c, lo_n = op.R[lat], op.L[lat]  # cell R has neighbour L below it
+            up_c, up_n = op.L[lat], op.R[lat]
+
+            def csr(cells, nbrs, faces):
+                order = np.argsort(cells, kind="stable")
+                ptr = np.concatenate([[0], np.cumsum(np.bincount(cells, minlength=n))])
+                return ptr.astype(np.int64), nbrs[order].astype(np.int64), faces[order].astype(
+                    np.int64)
+
+            zs = op.axis_slices[2]
+            has_below = np.zeros(n, bool)
+            has_below[op.R[zs]] = True
+            starts = np.concatenate([np.flatnonzero(~has_below), [n]]).astype(np.int64)
+            self._lateral_cache = (*csr(lo_c, lo_n, lat), *csr(up_c, up_n, lat), starts)
+        return self._lateral_cache
+
+    def _line_precond(self, K: _Blocks, symmetric_gauss_seidel: bool = False):
+        """Exact solve of the z-line part of K (diagonal and z-face blocks) by block LU, or with
+        ``symmetric_gauss_seidel`` the symmetric block Gauss-Seidel sweep over z-lines built on
+        it (:func:`_line_sgs`), which also couples the lateral neighbours.
 
         Unknowns are numbered in C order with z fastest, so z neighbours are consecutive and the
         z-line part is block tridiagonal (3×3 blocks, zero coupling where a line ends): one
@@ -363,6 +446,16 @@ class TransportSolver:
         upper[op.L[zs]] = zoff  # row L, column R = L + 1
         lower[op.R[zs]] = zoff  # row R, column L = R - 1 (the same block)
         dinv, lfac = _block_thomas_factor(K.diag, lower, upper)
+        if symmetric_gauss_seidel:
+            lateral = self._lateral()
+            y = np.empty((n, 3))
+
+            def apply(v):
+                x = np.empty((n, 3))
+                _line_sgs(dinv, lfac, upper, K.off, *lateral, v.reshape(-1, 3), y, x)
+                return x.reshape(-1)
+
+            return spla.LinearOperator((n3, n3), apply)
 
         def apply(v):
             return _block_thomas_solve(dinv, lfac, upper, v.reshape(-1, 3)).reshape(-1)
@@ -389,12 +482,19 @@ class TransportSolver:
         return x0 + (c / d) @ V, len(V) + 1
 
     def _krylov(self, K, b, x0, bnorm):
-        M = self._precond(K)
         n3 = K.shape[0]
         count = [0, 0]  # solver iterations (as the method counts them), matrix-vector products
         if self.history and self._past:
             x0, nprod = self._project(K, b, x0, self.rtol * bnorm)
             count[1] += nprod
+        # a start that already meets the test costs one product: no preconditioner is built
+        # (with one solve per LLG step and an extrapolated start, about half the solves)
+        r0 = b - K @ x0
+        count[1] += 1
+        if float(np.linalg.norm(r0)) <= self.rtol * bnorm:
+            self.stats["matvecs"] = self.stats.get("matvecs", 0) + count[1]
+            return np.array(x0, dtype=float), 0
+        M = self._precond(K)
 
         def matvec(v):
             count[1] += 1
@@ -411,7 +511,7 @@ class TransportSolver:
         if self.method == "bicgstab":
             x, its, nprod, info = _bicgstab(
                 lambda v: K @ v, (lambda v: v) if M is None else M.matvec, b, x0, atol,
-                self.maxiter,
+                self.maxiter, r0=r0,
             )
             count[0] += its
             count[1] += nprod

@@ -27,6 +27,8 @@ class TransportHold:
                 f"{who}: transport_update = {transport_update!r}; allowed: {TRANSPORT_UPDATES}"
             )
         self.terms = [t for t in terms if hasattr(t, "hold")] if transport_update == "step" else []
+        for term in self.terms:
+            getattr(term, "once_per_step", lambda: None)()
 
     @contextmanager
     def __call__(self, on: bool):

@@ -275,13 +275,14 @@ class Simulation:
         options: dict[str, Any] = {}
         if _get(run, "dt") is not None:
             options["dt"] = float(run.dt)
-        if name == "rk45" and _get(run, "rtol") is not None:
+        adaptive = name in ("rk45", "rk43")
+        if adaptive and _get(run, "rtol") is not None:
             options["rtol"] = float(run.rtol)
             options["atol"] = float(run.rtol)
-        if name == "rk45" and _get(run, "dt_max") is not None:
+        if adaptive and _get(run, "dt_max") is not None:
             options["dt_max"] = float(run.dt_max)
         update = _get(run, "transport_update")
-        if update is not None and name in ("rk45", "gspm"):
+        if update is not None and name in ("rk45", "rk43", "gspm"):
             options["transport_update"] = str(update)
         return options
 

@@ -98,13 +98,13 @@ def _run_options(command):
         click.option("--t-fm1", "t_fm1", type=float, default=None, help="FM1 thickness in nm."),
         click.option("--duration", type=float, default=None, help="Time limit per run in ns."),
         click.option("--rtol", type=float, default=None,
-                     help="rk45 relative tolerance (default 1e-5)."),
-        click.option("--integrator", type=click.Choice(["rk45", "gspm"]), default=None,
-                     help="Time stepper (default rk45)."),
+                     help="rk45/rk43 relative tolerance (default 1e-5)."),
+        click.option("--integrator", type=click.Choice(["rk45", "rk43", "gspm"]), default=None,
+                     help="Time stepper (default per preset: rk43 for full, else rk45)."),
         click.option("--dt", "dt_ps", type=float, default=None,
                      help="GSPM time step in ps (default 0.1 ps)."),
         click.option("--dt-max", "dt_max_ps", type=float, default=None,
-                     help="Largest rk45 step in ps (default: none; for time-step checks)."),
+                     help="Largest rk45/rk43 step in ps (default: none; for time-step checks)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -186,8 +186,9 @@ def write_outputs(store, out: Path, resolution: float) -> str:
 @click.command()
 @click.option("--preset", "preset_name", type=click.Choice(sorted(PRESETS)), default="quick",
               show_default=True,
-              help="quick: 16 nm cells, minutes; medium: 8 nm; full: 4 nm cells, 3-10 min per "
-                   "run and ns on one core, about an hour for a table.")
+              help="quick: 16 nm cells, minutes; medium: 8 nm; full: 4 nm cells, about 1 min "
+                   "per simulated ns on one core (more at the highest currents), an hour or two "
+                   "for a table on 2 cores.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               required=True, help="Output folder (store, runs, table, figures); re-run resumes.")
 @click.option("--scheduler", default=None, help="Address of an existing Dask scheduler.")

@@ -464,12 +464,12 @@ class RunParams(_Model):
 
     duration: Float = Field(ge=0, description="simulated time after relaxation [s], >= 0")
     output_every: Positive = Field(description="table row interval [s], > 0")
-    integrator: Literal["rk45", "gspm", "rk4", "euler"] = Field(
-        "rk45", description="'rk45' (adaptive), 'gspm'; 'rk4'/'euler' fixed-step (tests)"
+    integrator: Literal["rk45", "rk43", "gspm", "rk4", "euler"] = Field(
+        "rk45", description="'rk45', 'rk43' (adaptive), 'gspm'; 'rk4'/'euler' fixed-step (tests)"
     )
-    rtol: Positive = Field(1e-5, lt=1, description="rk45 relative tolerance [1], (0, 1)")
+    rtol: Positive = Field(1e-5, lt=1, description="rk45/rk43 relative tolerance [1], (0, 1)")
     dt: Positive = Field(1e-13, description="step [s] of fixed-step schemes, rk45's first step")
-    dt_max: Positive | None = Field(None, description="rk45's largest step [s], > 0 (or none)")
+    dt_max: Positive | None = Field(None, description="rk45/rk43's largest step [s], > 0 (or none)")
     alpha: Float | None = Field(None, ge=0, description="damping override for the run [1], >= 0")
     transport_update: Literal["step", "evaluation"] | None = Field(
         None, description="transport solves: 'evaluation' (every field evaluation) or 'step' "
@@ -657,7 +657,7 @@ class RunConfig(_Model):
                 ("run.snapshot_every", run.snapshot_every,
                  f"too small: duration / snapshot_every must be <= {MAX_SNAPSHOTS} snapshots")
             )
-        if run.integrator != "rk45" and run.duration / run.dt > MAX_FIXED_STEPS:
+        if run.integrator not in ("rk45", "rk43") and run.duration / run.dt > MAX_FIXED_STEPS:
             out.append(
                 ("run.dt", run.dt,
                  f"too small for integrator {run.integrator!r}: duration / dt must be <= "

@@ -6,6 +6,8 @@ exactly on t1), ``dt`` [s], ``stats`` (steps, rejected, evaluations) and
 cached stages after the problem was changed between steps (rk45's FSAL stage).
 
 - ``rk45``: adaptive Dormand-Prince 5(4), FSAL, |m| = 1 projection (:mod:`.rk45`)
+- ``rk43``: adaptive classical RK4 with an embedded 3rd-order FSAL estimate (:mod:`.rk45`):
+  4 evaluations per step and a larger stability interval, for stability-bound runs
 - ``gspm``: Gauss-Seidel projection method, implicit exchange, fixed dt (:mod:`.gspm`)
 - ``euler``, ``rk4``: fixed-step references for order tests (:mod:`.fixed`)
 """
@@ -18,9 +20,11 @@ from ..llg import LLG
 from .base import IntegrationError
 from .fixed import RK4, Euler
 from .gspm import GSPM
-from .rk45 import RK45
+from .rk45 import RK43, RK45
 
-INTEGRATORS: dict[str, type] = {"rk45": RK45, "gspm": GSPM, "euler": Euler, "rk4": RK4}
+INTEGRATORS: dict[str, type] = {
+    "rk45": RK45, "rk43": RK43, "gspm": GSPM, "euler": Euler, "rk4": RK4,
+}
 
 
 def make_integrator(name: str, llg: LLG, **options: Any):
@@ -43,4 +47,6 @@ def make_integrator(name: str, llg: LLG, **options: Any):
         ) from None
 
 
-__all__ = ["GSPM", "INTEGRATORS", "RK4", "RK45", "Euler", "IntegrationError", "make_integrator"]
+__all__ = [
+    "GSPM", "INTEGRATORS", "RK4", "RK43", "RK45", "Euler", "IntegrationError", "make_integrator",
+]

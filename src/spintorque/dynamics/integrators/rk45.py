@@ -79,7 +79,10 @@ class RK45:
     """
 
     name = "rk45"
-    order = 5
+    order = 5  # of the propagated solution; the error estimate is O(dt^order)
+    # Butcher tableau (the FSAL stage's row is _tab_b) and the PI controller's exponents
+    _tab_c, _tab_a, _tab_b, _tab_e = _C, _A, _B, _E
+    _k_i, _k_p = 0.17, 0.04
 
     def __init__(
         self,
@@ -111,7 +114,7 @@ class RK45:
         self._normalize = Normalizer(llg.sample.magnetic) if normalize else None
         shape = llg.sample.grid.vshape
         n = int(np.prod(shape))
-        self._k = np.zeros((7, n))  # stage derivatives, flat rows; views below
+        self._k = np.zeros((len(self._tab_b) + 1, n))  # stage derivatives (+ FSAL), flat rows
         self._kv = [row.reshape(shape) for row in self._k]
         self._y = np.zeros(shape)  # stage argument
         self._y5 = np.zeros(shape)
@@ -127,8 +130,8 @@ class RK45:
         lincomb(out.reshape(-1), y0.reshape(-1), self._k, coef * dt)
 
     def _eval(self, t: float, m: np.ndarray, i: int) -> None:
-        # inner stages 1-5 predict s; stage 0 and the FSAL stage 6 solve it
-        with self._hold(0 < i < 6):
+        # inner stages predict s; stage 0 and the FSAL stage solve it
+        with self._hold(0 < i < len(self._tab_b)):
             self.llg.rhs(t, m, out=self._kv[i])
         self.stats["evaluations"] += 1
 
@@ -136,17 +139,18 @@ class RK45:
         """Try a step of ``dt`` from the state whose derivative is in k0; result in ``_y5``.
 
         Returns the scaled error norm (inf if any stage is not finite)."""
-        for i in range(1, 6):
-            self._combine(self._y, m, _A[i], dt)
-            self._eval(t + _C[i] * dt, self._y, i)
-        self._combine(self._y5, m, _B, dt)
+        last = len(self._tab_b)  # index of the FSAL stage
+        for i in range(1, last):
+            self._combine(self._y, m, self._tab_a[i], dt)
+            self._eval(t + self._tab_c[i] * dt, self._y, i)
+        self._combine(self._y5, m, self._tab_b, dt)
         if self._normalize is not None:
             self._normalize(self._y5)
         if not self.adaptive:
             return 0.0
-        self._eval(t_end, self._y5, 6)  # the FSAL stage, at exactly the time handed out
+        self._eval(t_end, self._y5, last)  # the FSAL stage, at exactly the time handed out
         d = self._y.reshape(-1)
-        np.dot(_E * dt, self._k, out=d)  # y5 − y4
+        np.dot(self._tab_e * dt, self._k, out=d)  # propagated − embedded solution
         return float(error_norm(d, m.reshape(-1), self._y5.reshape(-1), self.atol, self.rtol))
 
     # -- public interface --------------------------------------------------------------
@@ -179,7 +183,7 @@ class RK45:
             if not math.isfinite(err):
                 fac = 0.1
             else:
-                fac = max(0.1, self.safety * err**-0.2)
+                fac = max(0.1, self.safety * err ** (-1.0 / self.order))
             self.dt = dt * fac
             if self.dt < self.dt_min:
                 raise IntegrationError(
@@ -190,13 +194,13 @@ class RK45:
         t_new = t_max if clipped else t + dt
         if self.adaptive:
             err = max(err, 1e-10)
-            fac = self.safety * err**-0.17 * self._err_prev**0.04
+            fac = self.safety * err ** -self._k_i * self._err_prev**self._k_p
             fac = min(1.0 if self._rejected_last else 5.0, max(0.2, fac))
             suggestion = dt * fac
             # a step shortened only to hit an output time says nothing bad about the step size
             self.dt = max(suggestion, self.dt) if clipped else suggestion
             self._err_prev = err
-            self._kv[0][...] = self._kv[6]
+            self._kv[0][...] = self._kv[-1]
             self._fsal_t = t_new
         else:
             self._fsal_t = None
@@ -240,3 +244,32 @@ class RK45:
         for k in self.stats:
             self.stats[k] = int(d.get(k, 0))
         self._fsal_t = None  # the first stage is recomputed from (t, m): f is deterministic
+
+
+class RK43(RK45):
+    """Classical RK4 with an embedded 3rd-order FSAL estimate: adaptive, 4 evaluations per step.
+
+    Stages c = (0, 1/2, 1/2, 1) with the classical weights (1/6, 1/3, 1/3, 1/6); the FSAL stage
+    k5 = f(t + dt, y4) gives the 3rd-order companion y3 = y + dt (k1/6 + k2/3 + k3/3 + k5/6)
+    (the unique one with b̂4 = 0 on these stages), so ``y4 − y3 = dt (k4 − k5)/6``. Everything
+    else (projection before the FSAL stage, controller, ``transport_update``, checkpoints) is
+    :class:`RK45`'s, with Gustafsson's PI exponents for an O(dt^4) estimate, kI = 0.7/4 and
+    kP = 0.4/4: at the stability limit they hold the step without rejections, where
+    Dormand-Prince's milder pair scaled to order 4 (0.21, 0.05) rejected 14 % of the steps
+    (1 nm exchange test below: 0 against 51 rejections in 316 steps).
+
+    Why: where the step is bounded by stability, not accuracy (exchange on fine cells), the
+    step size is set by where the scheme's stability region crosses the (nearly imaginary)
+    spectrum. For ``z = iy(1 + 0.02i)`` (Gilbert damping 0.02) RK4's region reaches y = 2.87 and
+    Dormand-Prince's only 2.08, so RK4 takes 1.38× longer steps with 4 instead of 6 evaluations:
+    about half the field evaluations per simulated ns. Where accuracy bounds the step (smooth
+    dynamics, tight rtol), rk45 is the better choice.
+    """
+
+    name = "rk43"
+    order = 4
+    _tab_c = np.array([0.0, 0.5, 0.5, 1.0, 1.0])
+    _tab_a = [np.array([]), np.array([0.5]), np.array([0.0, 0.5]), np.array([0.0, 0.0, 1.0])]
+    _tab_b = np.array([1 / 6, 1 / 3, 1 / 3, 1 / 6])
+    _tab_e = np.array([0.0, 0.0, 0.0, 1 / 6, -1 / 6])
+    _k_i, _k_p = 0.175, 0.1

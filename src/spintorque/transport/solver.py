@@ -42,22 +42,35 @@ PRECONDITIONERS = ("auto", "line", "line_sgs", "block_jacobi", "ilu", "none")
 
 
 @numba.njit(cache=True)
-def _block_thomas_factor(diag, lower, upper):
-    """Block LU of a block-tridiagonal matrix: Dhat_i = D_i − L_i U_{i−1}, L_i = B_i Dhat_{i−1}⁻¹.
+def _z_upper(off, zabove, upper):
+    """upper[i] = the z-face block from cell i to i + 1 (``off[zabove[i]]``), 0 where the line
+    ends (``zabove[i] < 0``); ``upper[i − 1]`` is then also row i's block below the diagonal."""
+    for i in range(zabove.shape[0]):
+        f = zabove[i]
+        for r in range(3):
+            for c in range(3):
+                upper[i, r, c] = off[f, r, c] if f >= 0 else 0.0
 
-    Returns ``dinv`` (Dhat_i⁻¹) and ``lfac`` (L_i), both ``(N, 3, 3)``.
+
+@numba.njit(cache=True)
+def _block_thomas_factor(diag, upper, dinv, lfac):
+    """Block LU of a block-tridiagonal matrix with equal blocks above and below the diagonal
+    (B_i = U_{i−1}, true of K's z-faces): Dhat_i = D_i − L_i U_{i−1}, L_i = B_i Dhat_{i−1}⁻¹.
+
+    Fills ``dinv`` (Dhat_i⁻¹) and ``lfac`` (L_i), both ``(N, 3, 3)``, and returns them.
     """
     n = diag.shape[0]
-    dinv = np.empty_like(diag)
-    lfac = np.zeros_like(diag)
     dh = np.empty((3, 3))
+    for r in range(3):
+        for c in range(3):
+            lfac[0, r, c] = 0.0
     inv3_block(diag[0], dinv[0])
     for i in range(1, n):
         for r in range(3):
             for c in range(3):
                 acc = 0.0
                 for k in range(3):
-                    acc += lower[i, r, k] * dinv[i - 1, k, c]
+                    acc += upper[i - 1, r, k] * dinv[i - 1, k, c]
                 lfac[i, r, c] = acc
         for r in range(3):
             for c in range(3):
@@ -319,6 +332,7 @@ class TransportSolver:
         self.maxiter = int(maxiter)
         self.history = int(history)
         self.s = np.zeros((model.ncells, 3))
+        self._workspace: dict = {}
         self._past: list[np.ndarray] = []  # last solutions, flat (3N,), oldest first
         self.stats = {"solves": 0, "iterations": 0, "assemble_s": 0.0, "solve_s": 0.0}
 
@@ -383,7 +397,10 @@ class TransportSolver:
         return self.s.copy()
 
     def _precond(self, K):
-        """Preconditioner for K (a :class:`_Blocks` or the BSR matrix of ``model.system``)."""
+        """Preconditioner for K (a :class:`_Blocks` or the BSR matrix of ``model.system``).
+
+        Every LinearOperator here is given ``dtype=float``: without it scipy applies the
+        operator once to find the dtype (a whole Gauss-Seidel sweep per build, measured)."""
         if not isinstance(K, _Blocks):
             K = _Blocks(self.model.op, *self.model.op.blocks_of(K))
         n3 = K.shape[0]
@@ -391,7 +408,7 @@ class TransportSolver:
             return None
         if self.preconditioner == "ilu":
             ilu = spla.spilu(K.tocsc(), drop_tol=1e-4, fill_factor=5)
-            return spla.LinearOperator((n3, n3), ilu.solve)
+            return spla.LinearOperator((n3, n3), ilu.solve, dtype=float)
         if self.preconditioner == "line":
             return self._line_precond(K)
         if self.preconditioner == "line_sgs":
@@ -401,7 +418,17 @@ class TransportSolver:
         def apply(v):
             return matvec3(binv, v.reshape(-1, 3).T).T.reshape(-1)
 
-        return spla.LinearOperator((n3, n3), apply)
+        return spla.LinearOperator((n3, n3), apply, dtype=float)
+
+    def _zabove(self) -> np.ndarray:
+        """Per cell, the z-face to the cell above it (its face index, -1 at a line's end)."""
+        if getattr(self, "_zabove_cache", None) is None:
+            op = self.model.op
+            zs = op.axis_slices[2]
+            za = np.full(op.n, -1, dtype=np.int64)
+            za[op.L[zs]] = np.arange(zs.start, zs.stop)
+            self._zabove_cache = za
+        return self._zabove_cache
 
     def _lateral(self):
         """Per cell, its x/y-face neighbours below and above in the numbering (CSR arrays), and
@@ -439,28 +466,31 @@ class TransportSolver:
         """
         op = self.model.op
         n3, n = K.shape[0], op.n
-        upper = np.zeros((n, 3, 3))
-        lower = np.zeros((n, 3, 3))
-        zs = op.axis_slices[2]
-        zoff = K.off[zs]
-        upper[op.L[zs]] = zoff  # row L, column R = L + 1
-        lower[op.R[zs]] = zoff  # row R, column L = R - 1 (the same block)
-        dinv, lfac = _block_thomas_factor(K.diag, lower, upper)
+        # workspace reused from solve to solve (a preconditioner lives for one solve only):
+        # fresh 2.6 MB arrays per build cost page faults comparable to the factorization
+        ws = self._workspace
+        if ws.get("n") != n:
+            ws.clear()
+            ws.update(n=n, upper=np.empty((n, 3, 3)), dinv=np.empty((n, 3, 3)),
+                      lfac=np.empty((n, 3, 3)), y=np.empty((n, 3)))
+        upper = ws["upper"]
+        _z_upper(K.off, self._zabove(), upper)  # row i, column i + 1 (= row i + 1, column i)
+        dinv, lfac = _block_thomas_factor(K.diag, upper, ws["dinv"], ws["lfac"])
         if symmetric_gauss_seidel:
             lateral = self._lateral()
-            y = np.empty((n, 3))
+            y = ws["y"]
 
             def apply(v):
                 x = np.empty((n, 3))
                 _line_sgs(dinv, lfac, upper, K.off, *lateral, v.reshape(-1, 3), y, x)
                 return x.reshape(-1)
 
-            return spla.LinearOperator((n3, n3), apply)
+            return spla.LinearOperator((n3, n3), apply, dtype=float)
 
         def apply(v):
             return _block_thomas_solve(dinv, lfac, upper, v.reshape(-1, 3)).reshape(-1)
 
-        return spla.LinearOperator((n3, n3), apply)
+        return spla.LinearOperator((n3, n3), apply, dtype=float)
 
     def _project(self, K, b, x0, atol):
         """Minimal-residual start ``x0 + Σ c_j V_j``, V_j = past solutions − x0.
@@ -500,7 +530,7 @@ class TransportSolver:
             count[1] += 1
             return K @ v
 
-        A = spla.LinearOperator((n3, n3), matvec)
+        A = spla.LinearOperator((n3, n3), matvec, dtype=float)
 
         def cb(_):
             count[0] += 1

@@ -25,8 +25,9 @@ solve to the next, the worst case for the solver's projected warm start (which p
 successive m lie in a few directions, as the stages of an RK45 step do), so the table counts
 its 6 extra products without their benefit. ``--llg`` also times RK45 with one transport
 solve per step (at rtol 1e-3), and RK43 the same way (the switching experiment's full preset;
-``--step`` alone runs just these two), ``--gspm`` GSPM at 1 ps with one solve per step (rtol 1e-5); 100 steps after 3 each
-(about half the once-per-step solves need no iteration, so fewer steps scatter).
+``--step`` alone runs just these two), ``--gspm`` GSPM at 1 ps with one solve per step (rtol
+1e-5); 100 steps after 3 each (about half the once-per-step solves need no iteration, so fewer
+steps scatter).
 """
 
 from __future__ import annotations
@@ -149,9 +150,10 @@ SETUPS = {
 def time_llg(sample, m, model, r, demag_cpu, steps=10, setup="rk45") -> None:
     """A real coupled run: exchange + anisotropy + Demag + SpinAccumulationField, integrated as
     in ``SETUPS[setup]``: RK45 (default tolerances) solving s at every stage to rtol 1e-6, RK45
-    or RK43 solving s once per step to rtol 1e-3 (RK43: the switching experiment's full preset), or GSPM at
-    1 ps solving s once per step to rtol 1e-5. Prints the transport cost per step next to the
-    stray-field cost per step (Demag calls per step × the CPU time of one call)."""
+    or RK43 solving s once per step to rtol 1e-3 (RK43: the switching experiment's full
+    preset), or GSPM at 1 ps solving s once per step to rtol 1e-5. Prints the transport cost
+    per step next to the stray-field cost per step (Demag calls per step × the CPU time of one
+    call)."""
     from spintorque.dynamics import LLG
     from spintorque.dynamics.integrators import make_integrator
     from spintorque.fields import EffectiveField, Exchange, UniaxialAnisotropy

@@ -204,9 +204,10 @@ def test_line_gauss_seidel_matches_its_sparse_definition():
         cz[np.arange(op.n), np.arange(op.n)] = True
         in_line = cz[rows // 3, cols // 3]
         vals = np.asarray(K[rows, cols]).ravel()
-        def part(sel):
-            return sps.csc_matrix((vals[sel], (rows[sel], cols[sel])), shape=K.shape)
-        Dz, Lo, Up = part(in_line), part(~in_line & (cols < rows)), part(~in_line & (cols > rows))
+        Dz, Lo, Up = (
+            sps.csc_matrix((vals[sel], (rows[sel], cols[sel])), shape=K.shape)
+            for sel in (in_line, ~in_line & (cols < rows), ~in_line & (cols > rows))
+        )
         v = rng.normal(size=K.shape[0])
         ref = spla.splu(Dz + Up).solve(Dz @ spla.splu(Dz + Lo).solve(v))
         got = TransportSolver(model, preconditioner="line_sgs")._precond(Kb) @ v

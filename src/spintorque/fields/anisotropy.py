@@ -7,7 +7,7 @@ import numpy as np
 
 from ..constants import MU0
 from ..materials import Sample
-from .base import quadratic_energy
+from .base import quadratic_energy, write_or_add
 
 
 @numba.njit(cache=True)
@@ -57,11 +57,8 @@ class UniaxialAnisotropy:
             _uniaxial(m.reshape(-1, 3), self._u.reshape(-1, 3), self._pu.reshape(-1, 3),
                       out.reshape(-1, 3), accumulate)
             return
-        h = self._pu * np.einsum("ijkl,ijkl->ijk", m, self._u)[..., None]
-        if accumulate:
-            out += h
-        else:
-            out[...] = h
+        write_or_add(out, self._pu * np.einsum("ijkl,ijkl->ijk", m, self._u)[..., None],
+                     accumulate)
 
     def energy_from_field(self, m: np.ndarray, h: np.ndarray) -> float:
         """Energy [J] from this term's field ``h`` = ``field(m)`` already computed."""

@@ -27,6 +27,16 @@ class FieldTerm(Protocol):
         ...
 
 
+def write_or_add(out: np.ndarray, h: np.ndarray, accumulate: bool) -> np.ndarray:
+    """``out += h`` if ``accumulate`` else ``out[...] = h`` (the two modes of ``field`` and
+    ``add_field``); returns out."""
+    if accumulate:
+        out += h
+    else:
+        out[...] = h
+    return out
+
+
 def quadratic_energy(ms_volume: np.ndarray, m: np.ndarray, h: np.ndarray) -> float:
     """Energy of a term quadratic in m: ``-mu0/2 · sum(Ms V m·H)`` [J].
 

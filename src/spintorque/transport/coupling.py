@@ -29,12 +29,14 @@ import numba
 import numpy as np
 
 from ..constants import MU0
+from ..fields.base import write_or_add
 from ..materials import Sample
 from .diffusion import DiffusionModel, current_vector
 from .moment import MomentModel
 from .solver import TransportSolver
 
 MODELS = ("diffusion", "moment")
+MODES = ("quasistatic", "implicit")
 
 
 @numba.njit(cache=True)
@@ -51,7 +53,6 @@ def _scaled_extrapolation(out, sa, sb, f, c, accumulate):
                 out[j] += v
             else:
                 out[j] = v
-MODES = ("quasistatic", "implicit")
 
 
 class SpinAccumulationField:
@@ -162,12 +163,17 @@ class SpinAccumulationField:
 
     def predict(self, t: float) -> np.ndarray:
         """s at time t [s] extrapolated linearly from the last two solves (no solve) [A/m]."""
+        sa, sb, f = self._extrapolation(t)
+        return sb + f * (sb - sa)
+
+    def _extrapolation(self, t: float) -> tuple[np.ndarray, np.ndarray, float]:
+        """(s_a, s_b, f) with the prediction at t = s_b + f (s_b − s_a) (f = 0 after one solve)."""
         if not self.solves:
             raise RuntimeError("SpinAccumulationField.predict: no solve yet")
         if len(self.solves) == 1:
-            return self.solves[0][1]
+            return self.solves[0][1], self.solves[0][1], 0.0
         (ta, sa), (tb, sb) = self.solves
-        return sb + ((float(t) - tb) / (tb - ta)) * (sb - sa)
+        return sa, sb, (float(t) - tb) / (tb - ta)
 
     def _advance(self, m: np.ndarray, t: float) -> np.ndarray:
         """Implicit Euler from the last solve time to t; s = 0 at the first call."""
@@ -196,18 +202,12 @@ class SpinAccumulationField:
 
     def _field(self, m: np.ndarray, t: float, out: np.ndarray, accumulate: bool) -> np.ndarray:
         if self.hold and self.solves:
-            (ta, sa), (tb, sb) = self.solves[0], self.solves[-1]
-            f = 0.0 if len(self.solves) == 1 else (float(t) - tb) / (tb - ta)
+            sa, sb, f = self._extrapolation(t)
         else:
             sa = sb = self.solve(m, t)
             f = 0.0
         if not out.flags.c_contiguous:
-            h = np.multiply(sb + f * (sb - sa), self._c_over_mu0)
-            if accumulate:
-                out += h
-            else:
-                out[...] = h
-            return out
+            return write_or_add(out, np.multiply(sb + f * (sb - sa), self._c_over_mu0), accumulate)
         _scaled_extrapolation(out.reshape(-1), sa.reshape(-1), sb.reshape(-1), f, self._c_flat,
                               accumulate)
         return out

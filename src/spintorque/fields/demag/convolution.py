@@ -21,6 +21,8 @@ from pathlib import Path
 import numba
 import numpy as np
 
+from ..base import write_or_add
+
 
 def _import_pyfftw():
     """Import pyFFTW without its optional SciPy and Dask interfaces, which would import
@@ -332,11 +334,7 @@ class PrunedConvolution:
             xx, yy, zz, xy, xz, yz = self._local
             tensor = np.array([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]])
             h = np.einsum("ab,ijkb->ijka", tensor, mm) * mask[..., None]
-            if accumulate:
-                out += h
-            else:
-                out[...] = h
-            return out
+            return write_or_add(out, h, accumulate)
         _gather(self._in_view, m, ms)
         for stage, pad in zip(self._forward, self._zero, strict=True):
             if pad is not None:

@@ -92,6 +92,58 @@ def test_krylov_matches_direct_and_warm_start_helps():
                 assert solver.stats["matvecs"] - cold < cold  # warm start needs fewer products
 
 
+def test_short_gmres_is_the_minimal_residual_krylov_solution():
+    # k steps of right-preconditioned GMRES give x0 + Z y with the least ‖b − A x‖ over the
+    # span of M r0, M A M r0, ...: compared with that least-squares problem solved directly
+    from spintorque.transport.solver import _gmres_short
+
+    rng = np.random.default_rng(5)
+    n = 60
+    A = np.eye(n) * 4 + rng.normal(size=(n, n)) / np.sqrt(n)  # nonsymmetric, well conditioned
+    Minv = np.diag(1.0 / np.diag(A)) + 0.01 * rng.normal(size=(n, n))
+    b, x0 = rng.normal(size=n), rng.normal(size=n)
+    r0 = b - A @ x0
+    for k in (1, 2, 3, 5):
+        V, Z = np.empty((k + 1, n)), np.empty((k, n))
+        x, r, steps, done = _gmres_short(lambda v: A @ v, lambda v: Minv @ v, r0, x0, 0.0, V, Z)
+        assert steps == k and not done
+        basis, v = [], r0
+        for _ in range(k):  # the Krylov space of A M⁻¹, mapped back by M⁻¹
+            v = Minv @ v
+            basis.append(v)
+            v = A @ v
+        B = np.array(basis).T
+        c, *_ = np.linalg.lstsq(A @ B, r0, rcond=None)
+        best = x0 + B @ c
+        assert np.linalg.norm(x - best) < 1e-10 * np.linalg.norm(best)
+        assert np.linalg.norm(r - (b - A @ x)) < 1e-10 * np.linalg.norm(r0)  # r from the basis
+    # a loose target is met early, and then no residual vector is formed
+    atol = 0.5 * np.linalg.norm(r0)
+    x, r, steps, done = _gmres_short(lambda v: A @ v, lambda v: Minv @ v, r0, x0, atol,
+                                     np.empty((6, n)), np.empty((5, n)))
+    assert done and r is None and steps < 5
+    assert np.linalg.norm(b - A @ x) <= atol
+
+
+@pytest.mark.parametrize("name", ["diffusion", "moment"])
+def test_gmres_start_then_bicgstab_meets_the_residual_test(name):
+    # the default solve (GMRES steps, then BiCGSTAB) and plain BiCGSTAB both stop at
+    # ‖b − K s‖ ≤ rtol ‖b‖ and agree with SuperLU to cond · rtol
+    rng = np.random.default_rng(8)
+    sample, m = random_stack(rng)
+    m[sample.mask("NM")] = 0.0
+    model = (DiffusionModel if name == "diffusion" else MomentModel)(sample, J)
+    ref = TransportSolver(model, method="splu").solve(m)
+    K, b = model.system(m)
+    for steps in (0, 1, 3):
+        for rtol in (1e-3, 1e-9):
+            s = TransportSolver(model, rtol=rtol, gmres_steps=steps).solve(m)
+            assert np.linalg.norm(b - K @ s.reshape(-1)) <= rtol * np.linalg.norm(b) * (1 + 1e-6)
+            assert np.abs(s - ref).max() < 100 * rtol * np.abs(ref).max()
+    with pytest.raises(ValueError, match="gmres_steps"):
+        TransportSolver(model, gmres_steps=-1)
+
+
 def test_block_helpers():
     rng = np.random.default_rng(0)
     a = rng.normal(size=(3, 3, 50)) + 3 * np.eye(3)[:, :, None]
@@ -223,14 +275,18 @@ def test_fused_cell_blocks_match_the_coefficient_path():
     for model in (DiffusionModel(sample, [2e10, -1e10, 1e11], z_refine=2),
                   MomentModel(sample, J, a=0.5)):
         K, b = model.system(m, shift=1e12)
-        diag, off, b2 = model.system_blocks(m, shift=1e12)
-        K2 = model.op.to_bsr(diag, off)
+        cell, off, b2 = model.system_blocks(m, shift=1e12)
+        K2 = model.op.to_bsr(cell, off)
         assert abs(K - K2).max() < 1e-13 * abs(K).max()
         assert np.abs(b - b2).max() < 1e-13 * np.abs(b).max()
         x = rng.normal(size=(4, b.size))
         scale = 1e-13 * abs(K).max() * 4  # round-off of a 7-block row sum
-        assert np.abs(model.op.matvec(diag, off, x) - (K @ x.T).T).max() < scale
-        assert np.abs(model.op.matvec(diag, off, x[0]) - K @ x[0]).max() < scale
+        assert np.abs(model.op.matvec(cell, off, x) - (K @ x.T).T).max() < scale
+        assert np.abs(model.op.matvec(cell, off, x[0]) - K @ x[0]).max() < scale
+        # and back: the blocks of the BSR matrix are the assembled ones
+        cell2, off2 = model.op.blocks_of(K2)
+        assert np.abs(cell2 - cell).max() < 1e-13 * abs(K).max()
+        assert np.array_equal(off2, off)
 
 
 def test_projected_warm_start_same_answer_fewer_products():

@@ -98,6 +98,45 @@ def _cell_kernel(m_flat, src, magnetic, two_d0, bbp, omega_j, inv_tau_sf, q, j, 
                     D[i, r, k] = tmp[r, k]
 
 
+@numba.njit(cache=True)
+def _cell_inverse_kernel(m_flat, src, magnetic, two_d0, bbp, omega_j, inv_tau_sf, q, a, E, ev, R):
+    """What the face assembly needs, in closed form and one pass: E_i = D̂_i⁻¹, the drift
+    ``ev`` with E_i d̂_i[axis] = j_axis ev_i, and R_i (arguments as in :func:`_cell_kernel`).
+
+    D = 2D0 (I − ββ' m mᵀ) gives D⁻¹ = (I + κ m mᵀ)/(2D0), κ = ββ'/(1 − ββ'|m|²)
+    (Sherman-Morrison); the moment model's D̂ = A^{-T} D with A = I + a[m]_× has
+    D̂⁻¹ = D⁻¹ Aᵀ = (I + κ m mᵀ − a[m]_×)/(2D0) (mᵀ[m]_× = 0), and since Aᵀ m = m both models
+    have E d̂ = D⁻¹ d = j q m / (2D0 (1 − ββ'|m|²)). No D, no drift array, no 3×3 inversion.
+    Returns False, leaving the arrays partly filled, if some 1 − ββ'|m|² ≤ 1e-12 (D singular)."""
+    for i in range(src.shape[0]):
+        if magnetic[i]:
+            m0, m1, m2 = m_flat[src[i], 0], m_flat[src[i], 1], m_flat[src[i], 2]
+        else:
+            m0, m1, m2 = 0.0, 0.0, 0.0
+        den = 1.0 - bbp[i] * (m0 * m0 + m1 * m1 + m2 * m2)
+        if not den > 1e-12:
+            return False
+        c = 1.0 / two_d0[i]
+        k = c * bbp[i] / den
+        ca = c * a if a > 0.0 else 0.0
+        E[i, 0, 0] = c + k * m0 * m0
+        E[i, 0, 1] = k * m0 * m1 + ca * m2
+        E[i, 0, 2] = k * m0 * m2 - ca * m1
+        E[i, 1, 0] = k * m1 * m0 - ca * m2
+        E[i, 1, 1] = c + k * m1 * m1
+        E[i, 1, 2] = k * m1 * m2 + ca * m0
+        E[i, 2, 0] = k * m2 * m0 + ca * m1
+        E[i, 2, 1] = k * m2 * m1 - ca * m0
+        E[i, 2, 2] = c + k * m2 * m2
+        g = q[i] * c / den
+        ev[i, 0, 0], ev[i, 0, 1], ev[i, 0, 2] = g * m0, g * m1, g * m2
+        w, t = omega_j[i], inv_tau_sf[i]
+        R[i, 0, 0], R[i, 0, 1], R[i, 0, 2] = t, w * m2, -w * m1
+        R[i, 1, 0], R[i, 1, 1], R[i, 1, 2] = -w * m2, t, w * m0
+        R[i, 2, 0], R[i, 2, 1], R[i, 2, 2] = w * m1, -w * m0, t
+    return True
+
+
 class DiffusionModel:
     """ZLF spin diffusion on the conducting cells of a sample.
 
@@ -178,14 +217,28 @@ class DiffusionModel:
     def system_blocks(
         self, m: np.ndarray, current: np.ndarray | None = None, shift: float = 0.0
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(diag, off, b)`` of the same system, see :meth:`.fv.FVOperator.assemble_blocks`."""
+        """``(cell, off, b)`` of the same system, see :meth:`.fv.FVOperator.assemble_blocks`."""
         j = self.current if current is None else current_vector(current)
         n = self.ncells
-        D, drift, R = np.empty((n, 3, 3)), np.empty((n, 3, 3)), np.empty((n, 3, 3))
-        _cell_kernel(np.ascontiguousarray(m).reshape(-1, 3), self._src, self._magnetic_cells,
-                     self._two_d0, self._bbp, self._omega_j, self._inv_tau_sf, self._q, j,
-                     self._flux_a, D, drift, R)
-        return self.op.assemble_cells(D, drift if np.any(j) else None, R, shift)
+        m_flat = np.ascontiguousarray(m).reshape(-1, 3)
+        use_drift = bool(np.any(j))
+        E, ev, R = np.empty((n, 3, 3)), np.empty((n, 1, 3)), np.empty((n, 3, 3))
+        if _cell_inverse_kernel(m_flat, self._src, self._magnetic_cells, self._two_d0,
+                                self._bbp, self._omega_j, self._inv_tau_sf, self._q,
+                                self._flux_a, E, ev, R):
+            bdrift = None
+            if use_drift:  # d̂ = d = j q m at the boundary cells (Aᵀ m = m)
+                op = self.op
+                bdrift = np.zeros((op.bcell.size, 3))
+                sel = np.flatnonzero(j[op.baxis] * self._q[op.bcell])  # faces with a drift
+                cells = op.bcell[sel]
+                bdrift[sel] = (j[op.baxis[sel]] * self._q[cells])[:, None] * m_flat[self._src[cells]]
+            return self.op.assemble_inverses(E, ev if use_drift else None, j, R, shift, bdrift)
+        # ββ'|m|² = 1 somewhere (D singular): D itself and the general two-point flux
+        D, drift = np.empty((n, 3, 3)), np.empty((n, 3, 3))
+        _cell_kernel(m_flat, self._src, self._magnetic_cells, self._two_d0, self._bbp,
+                     self._omega_j, self._inv_tau_sf, self._q, j, self._flux_a, D, drift, R)
+        return self.op.assemble_cells(D, drift if use_drift else None, R, shift)
 
     def interface_values(self, m: np.ndarray, s: np.ndarray, current=None) -> np.ndarray:
         """s at the interior faces (two-point reconstruction), ``(nfaces, 3)`` [A/m]."""

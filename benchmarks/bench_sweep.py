@@ -1,7 +1,7 @@
 """Sweep throughput with 1 and 2 local Dask workers, and one switching run's wall time.
 
     python benchmarks/bench_sweep.py throughput [--points 8] [--kind synthetic|smoke]
-    python benchmarks/bench_sweep.py run --preset full --model diffusion [--duration 2]
+    python benchmarks/bench_sweep.py run --preset full --model diffusion [--duration 2] [--current 10]
 
 ``throughput`` runs the same points into fresh stores with 1 and then 2 workers and prints
 points/s and the ratio (target: 2 workers ≥ 1.8× one, on an otherwise idle 2-core machine;
@@ -67,7 +67,8 @@ def throughput(kind: str, n: int) -> None:
     print(f"speed-up 2 workers / 1 worker: {rates[2] / rates[1]:.2f} (target >= 1.8)")
 
 
-def one_run(preset_name: str, model: str, duration_ns: float | None) -> None:
+def one_run(preset_name: str, model: str, duration_ns: float | None, current: float = 10.0) -> None:
+    """One switching run alone at ``current`` [1e10 A/m²] from the cached relaxed state."""
     from spintorque.experiments.runner import relax_state, run_switching_point
     from spintorque.experiments.trilayer import preset
 
@@ -78,9 +79,9 @@ def one_run(preset_name: str, model: str, duration_ns: float | None) -> None:
     t0 = time.perf_counter()
     m, _ = relax_state(exp)
     t1 = time.perf_counter()
-    res = run_switching_point(exp, 10e10, relaxed=m, figures=False)
+    res = run_switching_point(exp, current * 1e10, relaxed=m, figures=False)
     t2 = time.perf_counter()
-    print(f"{preset_name} {model}: grid {exp.shape}, relax {t1 - t0:.1f} s, run of "
+    print(f"{preset_name} {model} j = {current:g}e10 A/m^2: grid {exp.shape}, relax {t1 - t0:.1f} s, run of "
           f"{res['t_end'] * 1e9:.2f} ns {t2 - t1:.1f} s ({res['steps']} steps), state "
           f"{res['label']}, load average {os.getloadavg()[0]:.1f}")
 
@@ -95,8 +96,9 @@ if __name__ == "__main__":
     b.add_argument("--preset", default="full")
     b.add_argument("--model", default="diffusion")
     b.add_argument("--duration", type=float, default=None, help="ns")
+    b.add_argument("--current", type=float, default=10.0, help="1e10 A/m^2 (default 10)")
     args = ap.parse_args()
     if args.cmd == "throughput":
         throughput(args.kind, args.points)
     else:
-        one_run(args.preset, args.model, args.duration)
+        one_run(args.preset, args.model, args.duration, args.current)

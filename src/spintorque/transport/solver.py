@@ -43,14 +43,25 @@ PRECONDITIONERS = ("auto", "line", "line_sgs", "block_jacobi", "ilu", "none")
 
 
 @numba.njit(cache=True)
-def _z_upper(off, zabove, upper):
-    """upper[i] = the z-face block from cell i to i + 1 (``off[zabove[i]]``), 0 where the line
-    ends (``zabove[i] < 0``); ``upper[i − 1]`` is then also row i's block below the diagonal."""
+def _line_blocks(cell, off, zabove, lo_ptr, lo_face, up_ptr, up_face, upper, diag):
+    """The blocks the line preconditioners need, gathered per cell in one pass:
+    ``upper[i]`` = the z-face block from cell i to i + 1 (``off[zabove[i]]``, 0 where the line
+    ends; ``upper[i − 1]`` is then also row i's block below the diagonal) and K's diagonal block
+    ``diag[i]`` = C_i − Σ off over the cell's faces (z faces: upper[i], upper[i − 1]; lateral:
+    the CSR lists of :attr:`TransportSolver._lateral`)."""
     for i in range(zabove.shape[0]):
         f = zabove[i]
         for r in range(3):
             for c in range(3):
-                upper[i, r, c] = off[f, r, c] if f >= 0 else 0.0
+                u = off[f, r, c] if f >= 0 else 0.0
+                upper[i, r, c] = u
+                diag[i, r, c] = cell[i, r, c] - u - (upper[i - 1, r, c] if i > 0 else 0.0)
+        for ptr, face in ((lo_ptr, lo_face), (up_ptr, up_face)):
+            for p in range(ptr[i], ptr[i + 1]):
+                g = face[p]
+                for r in range(3):
+                    for c in range(3):
+                        diag[i, r, c] -= off[g, r, c]
 
 
 @numba.njit(cache=True)
@@ -531,12 +542,13 @@ class TransportSolver:
         if ws.get("n") != n:
             ws.clear()
             ws.update(n=n, upper=np.empty((n, 3, 3)), dinv=np.empty((n, 3, 3)),
-                      lfac=np.empty((n, 3, 3)), y=np.empty((n, 3)))
-        upper = ws["upper"]
-        _z_upper(K.off, self._zabove, upper)  # row i, column i + 1 (= row i + 1, column i)
-        dinv, lfac = _block_thomas_factor(K.diag, upper, ws["dinv"], ws["lfac"])
+                      lfac=np.empty((n, 3, 3)), y=np.empty((n, 3)), diag=np.empty((n, 3, 3)))
+        upper, lateral = ws["upper"], self._lateral
+        # z-face blocks (row i, column i + 1 = row i + 1, column i) and K's diagonal blocks
+        _line_blocks(K.cell, K.off, self._zabove, lateral[0], lateral[2], lateral[3], lateral[5],
+                     upper, ws["diag"])
+        dinv, lfac = _block_thomas_factor(ws["diag"], upper, ws["dinv"], ws["lfac"])
         if symmetric_gauss_seidel:
-            lateral = self._lateral
             y = ws["y"]
 
             def apply(v):

@@ -278,8 +278,8 @@ def _gmres_short(A, M, r0, x0, atol, V, Z):
 
     For the once-per-LLG-step solves (start residual a few times the target) this needs fewer
     applications than BiCGSTAB, whose iterations come in pairs and whose first half-step is a
-    Galerkin, not a minimal-residual, step (moment model on the 4 nm trilayer: 1.1 instead of
-    1.7 preconditioner applications per solve, docs/performance.md). Classical Gram-Schmidt
+    Galerkin, not a minimal-residual, step (moment model on the 4 nm trilayer, rk43: 1.1 instead of
+    1.6 preconditioner applications per LLG step, docs/performance.md). Classical Gram-Schmidt
     (BLAS-2), re-orthogonalized from the second step on; ``V`` ``(k + 1, n)`` and ``Z``
     ``(k, n)`` are the caller's workspace. Returns ``(x, r, steps, converged)``; r = b − A x is
     formed from the Arnoldi basis (no product) and only when not converged (else None)."""

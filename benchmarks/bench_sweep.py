@@ -1,7 +1,8 @@
 """Sweep throughput with 1 and 2 local Dask workers, and one switching run's wall time.
 
     python benchmarks/bench_sweep.py throughput [--points 8] [--kind synthetic|smoke]
-    python benchmarks/bench_sweep.py run --preset full --model diffusion [--duration 2] [--current 10]
+    python benchmarks/bench_sweep.py run --preset full --model diffusion \
+        [--duration 2] [--current 10]
 
 ``throughput`` runs the same points into fresh stores with 1 and then 2 workers and prints
 points/s and the ratio (target: 2 workers ≥ 1.8× one, on an otherwise idle 2-core machine;
@@ -81,7 +82,8 @@ def one_run(preset_name: str, model: str, duration_ns: float | None, current: fl
     t1 = time.perf_counter()
     res = run_switching_point(exp, current * 1e10, relaxed=m, figures=False)
     t2 = time.perf_counter()
-    print(f"{preset_name} {model} j = {current:g}e10 A/m^2: grid {exp.shape}, relax {t1 - t0:.1f} s, run of "
+    print(f"{preset_name} {model} j = {current:g}e10 A/m^2: grid {exp.shape}, "
+          f"relax {t1 - t0:.1f} s, run of "
           f"{res['t_end'] * 1e9:.2f} ns {t2 - t1:.1f} s ({res['steps']} steps), state "
           f"{res['label']}, load average {os.getloadavg()[0]:.1f}")
 

@@ -66,7 +66,7 @@ def main() -> None:
           "plane average of |m x c s| in FM2 [mT] by depth from the spacer [nm]")
     print("| depth (nm) | diffusion (mT) | moment (mT) | moment / diffusion |")
     print("|---|---|---|---|")
-    for z, a, b in zip(depth, prof["diffusion"], prof["moment"]):
+    for z, a, b in zip(depth, prof["diffusion"], prof["moment"], strict=True):
         print(f"| {z * 1e9:.0f} | {a * 1e3:.3f} | {b * 1e3:.3f} | {b / a if a else np.nan:.3f} |")
     tot = {k: v.sum() * dz for k, v in prof.items()}  # depth integral [T m]
     first = {k: v[: max(1, round(10e-9 / dz))].sum() * dz / (tot[k] or 1.0)

@@ -232,7 +232,8 @@ class DiffusionModel:
                 bdrift = np.zeros((op.bcell.size, 3))
                 sel = np.flatnonzero(j[op.baxis] * self._q[op.bcell])  # faces with a drift
                 cells = op.bcell[sel]
-                bdrift[sel] = (j[op.baxis[sel]] * self._q[cells])[:, None] * m_flat[self._src[cells]]
+                bdrift[sel] = ((j[op.baxis[sel]] * self._q[cells])[:, None]
+                               * m_flat[self._src[cells]])
             return self.op.assemble_inverses(E, ev if use_drift else None, j, R, shift, bdrift)
         # ββ'|m|² = 1 somewhere (D singular): D itself and the general two-point flux
         D, drift = np.empty((n, 3, 3)), np.empty((n, 3, 3))

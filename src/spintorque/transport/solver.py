@@ -5,7 +5,8 @@ while m is frozen. Methods (measured in ``benchmarks/bench_transport.py`` and
 ``docs/theory/transport.md``):
 
 - ``"bicgstab"`` (own implementation with fused vector updates, after up to ``gmres_steps``
-  steps of GMRES; on a breakdown it continues with LGMRES from where it stopped), ``"lgmres"``, ``"gmres"`` (scipy, restart 50) or
+  steps of GMRES; on a breakdown it continues with LGMRES from where it stopped), ``"lgmres"``,
+  ``"gmres"`` (scipy, restart 50) or
   ``"auto"`` (default: BiCGSTAB; LGMRES for the moment model with a preconditioner other than
   ``line_sgs``, where its rotated transverse fluxes make BiCGSTAB break down): Krylov solves
   warm-started from the minimal-residual combination of the last ``history`` solutions

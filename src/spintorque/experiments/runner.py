@@ -8,6 +8,7 @@ the sweep store as JSON.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import time
@@ -17,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from ..io.checkpoint import Checkpoint, config_hash, load_checkpoint, save_checkpoint
+from ..simulation import _load_transport_state, _transport_state
 from .classify import classify_layer, state_label
 from .tmr import readout
 from .trilayer import TrilayerExperiment
@@ -107,6 +110,7 @@ def run_switching_point(
     relaxed: np.ndarray | str | os.PathLike | None = None,
     figures: bool = True,
     animate: bool = False,
+    checkpoint_every: float | None = 60.0,
 ) -> dict[str, Any]:
     """One point of the switching experiment at current density ``current`` [A/m², FM1 → FM2].
 
@@ -115,6 +119,12 @@ def run_switching_point(
     tolerance and torque bound) or ``experiment.duration`` is reached, then classifies each
     layer. With ``out_dir``: writes ``table.tsv``, ``final.npy`` and (``figures``) ``mt.png``,
     ``layers.png``; ``animate`` adds ``FM2.gif`` (z-averaged FM2 over time).
+
+    With ``out_dir`` the run also writes ``checkpoint.npz`` at an output time about every
+    ``checkpoint_every`` seconds of wall time (None: never) and, called again on the same folder
+    for the same experiment, current and starting state, continues from it bit for bit; the
+    checkpoint is removed when the run ends. A sweep whose client or worker was killed thus
+    loses at most a minute of each run in flight.
 
     Returns a JSON-friendly dict: ``current`` [A/m²], ``model``, ``label`` (all layers),
     ``state`` (FM2's label family, e.g. "FM2 +x" for a C-state along +x), ``state_detail``
@@ -143,8 +153,22 @@ def run_switching_point(
     layers = sample.magnetic_layers()
     ms_max = max(mat.Ms for mat in sample.materials)
     integ = sim.make_integrator()
-    table = TableWriter(out / "table.tsv", sim.columns()) if out is not None else None
+    ckpt = out / "checkpoint.npz" if out is not None and checkpoint_every is not None else None
+    digest = _run_digest(exp, j, m)
+    resume = _matching_checkpoint(ckpt, digest)
     times, avgs, frames = [], [], []
+    t, first, wall_before = 0.0, 1, 0.0
+    if resume is not None:
+        m, t, first = resume.m, resume.t, resume.stop_index + 1
+        integ.load_state_dict(resume.integrator)
+        _load_transport_state(sim, resume.s, resume.extra)
+        times = [float(x) for x in resume.extra["times"]]
+        avgs = list(np.asarray(resume.extra["averages"]))
+        frames = list(np.asarray(resume.extra.get("frames", np.zeros((0,)))))
+        wall_before = float(resume.extra.get("wall_s", 0.0))
+    table = (TableWriter(out / "table.tsv", sim.columns(),
+                         resume_rows=resume.rows if resume is not None else None)
+             if out is not None else None)
     fm2 = next((k for k in layers if k[0] == "FM2"), layers[-1])
 
     def record(t: float) -> None:
@@ -155,17 +179,34 @@ def run_switching_point(
         if animate:
             frames.append(m[:, :, fm2[1]:fm2[2]].mean(axis=2))
 
-    t, is_settled = 0.0, False
+    def save(index: int) -> None:
+        table.sync()  # the rows the checkpoint counts are on disk before it
+        s = sim.spin_accumulation()
+        extra = {"times": np.array(times), "averages": np.array(avgs),
+                 "wall_s": wall_before + time.perf_counter() - wall0,
+                 **_transport_state(sim)}
+        if animate:
+            extra["frames"] = np.array(frames)
+        save_checkpoint(ckpt, Checkpoint(t, m, digest, rows=table.rows, stop_index=index,
+                                         s=None if s is None else np.array(s),
+                                         integrator=integ.state_dict(), extra=extra))
+
+    is_settled = False
     n_out = max(1, int(math.ceil(exp.duration / exp.output_every - 1e-9)))
+    last_save = time.perf_counter()
     try:
-        record(t)
-        for i in range(1, n_out + 1):
+        if resume is None:
+            record(t)
+        for i in range(first, n_out + 1):
             t1 = min(i * exp.output_every, exp.duration)
             m = integ.advance(t, m, t1)
             t = t1
             if not np.isfinite(m).all():
                 raise FloatingPointError(f"NaN/Inf in m at t = {t:.6g} s (j = {j:.6g} A/m^2)")
             record(t)
+            if ckpt is not None and time.perf_counter() - last_save >= checkpoint_every:
+                save(i)
+                last_save = time.perf_counter()
             if (t >= exp.min_duration - 1e-18
                     and settled(times, np.array(avgs), exp.settle_window, exp.settle_tol)
                     and sim.llg.max_torque(m, t) <= exp.settle_torque * ms_max):
@@ -184,6 +225,8 @@ def run_switching_point(
     files: dict[str, str] = {}
     if out is not None:
         _atomic_save(out / "final.npy", m)
+        if ckpt is not None:
+            ckpt.unlink(missing_ok=True)  # the run is over: a re-run starts afresh
         files["table"] = str(out / "table.tsv")
         files["final"] = str(out / "final.npy")
         if figures:
@@ -215,9 +258,31 @@ def run_switching_point(
         "settled": is_settled,
         "steps": int(dict(getattr(integ, "stats", {}) or {}).get("steps", -1)),
         "relax": {k: v for k, v in relax_info.items() if isinstance(v, (int, float, str, bool))},
-        "wall_s": time.perf_counter() - wall0,
+        "wall_s": wall_before + time.perf_counter() - wall0,
+        "resumed_at": resume.t if resume is not None else None,
         "files": files,
     }
+
+
+def _run_digest(exp: TrilayerExperiment, current: float, m0: np.ndarray) -> str:
+    """Hash of what a switching run's trajectory depends on: experiment, current, start state."""
+    start = hashlib.sha256(np.ascontiguousarray(m0, dtype=float).tobytes()).hexdigest()
+    return config_hash({"experiment": exp.to_dict(), "current": float(current), "start": start})
+
+
+def _matching_checkpoint(path: Path | None, digest: str) -> Checkpoint | None:
+    """The checkpoint at ``path`` if it belongs to this run (same digest); else None."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        ck = load_checkpoint(path)
+    except (OSError, ValueError, KeyError) as exc:  # unreadable: start afresh, say why
+        import warnings
+
+        warnings.warn(f"{path}: ignored, cannot be read ({exc}); the run starts afresh",
+                      stacklevel=3)
+        return None
+    return ck if ck.config_hash == digest else None
 
 
 # -- Dask task functions (params dict -> JSON dict) -------------------------------------------

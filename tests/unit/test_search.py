@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import csv
+import heapq
 import io
+import random
 
 import pytest
 
-from spintorque.experiments.search import UNIT, bisect_search, table_csv, table_markdown
+from spintorque.experiments.search import (
+    UNIT,
+    Bisection,
+    bisect_search,
+    propose_across,
+    table_csv,
+    table_markdown,
+)
 
 RES = 0.1 * UNIT
 
@@ -74,3 +83,71 @@ def test_bad_input():
         bisect_search(ev, [UNIT, UNIT])
     with pytest.raises(ValueError, match="resolution"):
         bisect_search(ev, [0.0, UNIT], resolution=0.0)
+
+
+def run_pool(responses, coarse, workers, durations, seed=0):
+    """Drive one search per model through a simulated pool of ``workers``, each run taking
+    ``durations[model](current)`` time units; results arrive in finishing order."""
+    rng = random.Random(seed)
+    searches = {m: Bisection(coarse, RES) for m in responses}
+    running, clock, evaluated = [], 0.0, {m: [] for m in responses}
+    while True:
+        while len(running) < workers and (pick := propose_across(searches)) is not None:
+            model, k = pick
+            jitter = 1 + 0.1 * rng.random()  # runs of equal length finish in a random order
+            heapq.heappush(running, (clock + durations[model](k * RES) * jitter, model, k))
+        if not running:
+            return searches, clock, evaluated
+        clock, model, k = heapq.heappop(running)
+        evaluated[model].append(k)
+        searches[model].record(k, responses[model]([k * RES])[0])
+
+
+DIFFUSION = ([7.5, 10.0, 10.1], ["S1", "S2", "S3", "S2"])
+MOMENT = ([9.1, 9.7, 10.2], ["S1", "S2", "S3", "S2"])
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 8])
+def test_pipelined_search_finds_the_same_windows_with_any_pool(workers):
+    """Driven point by point, with runs finishing in any order, each model's windows are those
+    of the round-by-round bisection; with one worker it evaluates exactly the same currents."""
+    coarse = [k * UNIT for k in (5, 8, 11, 12)]
+    responses = {"diffusion": talk_like(*DIFFUSION)[0], "moment": talk_like(*MOMENT)[0]}
+    slow = {"diffusion": lambda j: 1.0, "moment": lambda j: 1.5}  # moment runs take longer
+    searches, _, evaluated = run_pool(responses, coarse, workers, slow, seed=workers)
+    for model, respond in responses.items():
+        ref = bisect_search(respond, coarse, RES)
+        got = searches[model]
+        assert got.finished and not got.pending
+        assert [(w.state, w.j_min, w.j_max) for w in got.result.windows()] == \
+            [(w.state, w.j_min, w.j_max) for w in ref.windows()]
+        assert len(evaluated[model]) == len(set(evaluated[model]))  # no current run twice
+        if workers == 1:
+            assert sorted(evaluated[model]) == sorted(ref.points)
+
+
+def test_idle_workers_speculate_and_shorten_a_lone_bisection():
+    """One threshold, one model: a second worker halves the widest gap next to the pending
+    midpoint (trisection), so the search closes in fewer run lengths than with one worker, and
+    the threshold is the same to the resolution."""
+    evaluate, _ = talk_like([137.3], ["+x", "vortex"])
+    coarse = [100 * UNIT, 200 * UNIT]  # 1000 lattice steps: 10 halvings
+    one = lambda j: 1.0  # noqa: E731
+    s1, t1, ev1 = run_pool({"m": evaluate}, coarse, 1, {"m": one})
+    s2, t2, ev2 = run_pool({"m": evaluate}, coarse, 2, {"m": one})
+    for s in (s1, s2):
+        (lo, hi, a, b), = s["m"].result.thresholds()
+        assert (round(lo / UNIT, 6), round(hi / UNIT, 6), a, b) == (137.2, 137.3, "+x", "vortex")
+    assert len(ev1["m"]) == 2 + 10  # the coarse pair, then 10 halvings
+    assert 12 <= t1 <= 12 * 1.1  # one after the other (runs last 1 to 1.1 units)
+    print(f"one worker: {t1:.2f} units, {len(ev1['m'])} runs; two: {t2:.2f}, {len(ev2['m'])}")
+    assert t2 < 0.75 * t1  # ~log3(1000) = 6.3 rounds of two runs instead of 10 of one
+
+
+def test_synchronous_batches_do_not_speculate():
+    b = Bisection([0.0, 10 * UNIT], RES)
+    assert b.next_batch() == [0, 100]
+    b.record(0, "a")
+    b.record(100, "b")
+    assert b.next_batch() == [50]  # one midpoint per open interval, nothing speculative
+    assert b.candidate(speculate=False) is None and b.candidate() is not None

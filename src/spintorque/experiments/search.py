@@ -114,16 +114,25 @@ def to_lattice(currents: Iterable[float], resolution: float) -> list[int]:
 
 
 class Bisection:
-    """The search as a stepper, so several searches (one per model) can share evaluation rounds.
+    """The search as a stepper, so several searches (one per model) can share a pool of workers.
 
-    ``coarse``: currents [A/m^2] of the coarse scan, multiples of ``resolution`` [A/m^2] (> 0).
-    Loop: ``batch = s.next_batch()`` (lattice indices to evaluate; empty when finished), then
-    ``s.record(k, state)`` for each. ``s.result`` holds every evaluated point.
+    Two ways to drive it:
+
+    * in rounds: ``batch = s.next_batch()`` (lattice indices to evaluate; empty when finished),
+      then ``s.record(k, state)`` for each (:func:`bisect_search`);
+    * one point at a time, as workers free up: ``s.propose()`` gives the next index and marks
+      it pending, ``s.record(k, state)`` settles it; ``s.candidate()`` peeks at the next
+      proposal and its priority so a driver can pick across several searches.
 
     Every interval whose ends differ is halved on the lattice until its ends are neighbours.
     A midpoint with a third state splits the interval in two, both refined, so a window that
     the coarse scan skipped over but a bisection lands in is found too (a window narrower than
     the coarse step that no midpoint hits can be missed: that is the coarse scan's limit).
+    Driven one point at a time, an interval whose midpoint is still pending is refined only when
+    no interval without a pending point is left (a worker would otherwise idle): the widest gap
+    between its known and pending points is halved, which turns the search into trisection,
+    quadrisection, ... when there are more workers than open intervals. The guarantee is the
+    same; the set of evaluated currents may then depend on which run finishes first.
     """
 
     def __init__(self, coarse: Sequence[float], resolution: float = 0.1 * UNIT) -> None:
@@ -134,27 +143,99 @@ class Bisection:
             raise ValueError(f"coarse = {list(coarse)!r}: need at least two distinct currents")
         self.resolution = resolution
         self.result = SearchResult(resolution)
-        self._first = ks
+        self.pending: set[int] = set()
+        self._first = ks  # coarse points not yet handed out, ascending
 
     def current(self, k: int) -> float:
         """Current density [A/m^2] of lattice index ``k``."""
         return k * self.resolution
 
+    @property
+    def finished(self) -> bool:
+        """Nothing pending and nothing left to propose."""
+        return not self.pending and self.candidate() is None
+
+    def candidate(self, speculate: bool = True) -> tuple[tuple[int, int], int] | None:
+        """``(priority, k)`` of the next point to evaluate, or None; lower priority first.
+
+        Coarse points come first, highest current first (the longest runs start first).
+        Then, per interval whose known ends differ, the midpoint of its widest gap between
+        known and pending points, preferring intervals with fewer pending points; with
+        ``speculate=False`` intervals that already hold a pending point are skipped.
+        """
+        if self._first:
+            return (-1, -self._first[-1]), self._first[-1]
+        pts = self.result.points
+        known = sorted(pts)
+        best = None
+        for a, b in zip(known, known[1:], strict=False):
+            if b - a < 2 or pts[a] == pts[b]:
+                continue
+            inside = sorted(p for p in self.pending if a < p < b)
+            if inside and not speculate:
+                continue
+            edges = [a, *inside, b]
+            lo, hi = max(zip(edges, edges[1:], strict=False), key=lambda g: g[1] - g[0])
+            if hi - lo < 2:
+                continue
+            cand = ((len(inside), lo - hi), (lo + hi) // 2)
+            if best is None or cand < best:
+                best = cand
+        return best
+
+    def take(self, k: int) -> None:
+        """Mark ``k`` as handed out (pending until :meth:`record`)."""
+        if self._first and k == self._first[-1]:
+            self._first.pop()
+        self.pending.add(int(k))
+
+    def propose(self, speculate: bool = True) -> int | None:
+        """The next lattice index to evaluate, marked pending; None if there is none now."""
+        cand = self.candidate(speculate)
+        if cand is None:
+            return None
+        self.take(cand[1])
+        return cand[1]
+
     def next_batch(self) -> list[int]:
-        """Lattice indices to evaluate next (the coarse scan first); [] when the search is done."""
-        if self._first is not None:
-            batch, self._first = self._first, None
+        """Lattice indices to evaluate next (the coarse scan first); [] when the search is done.
+
+        Every open interval's midpoint at once; record them all before the next call.
+        """
+        if self._first:
+            batch, self._first = list(self._first), []
+            self.pending.update(batch)
         else:
-            pts = self.result.points
-            known = sorted(pts)
-            batch = [(a + b) // 2 for a, b in zip(known, known[1:], strict=False)
-                     if b - a > 1 and pts[a] != pts[b]]
+            batch = []
+            while (k := self.propose(speculate=False)) is not None:
+                batch.append(k)
+            batch.sort()
         if batch:
             self.result.rounds += 1
         return batch
 
     def record(self, k: int, state: str) -> None:
+        self.pending.discard(int(k))
         self.result.points[int(k)] = str(state)
+
+
+def propose_across(searches: dict[str, Bisection]) -> tuple[str, int] | None:
+    """The best next point over several searches (one per model), taken: ``(name, k)``.
+
+    The lowest :meth:`Bisection.candidate` priority wins (coarse points, highest current first;
+    then intervals without a pending point; then the widest gap); ties go to the first search.
+    None when no search has anything to propose now.
+    """
+    best = None
+    for i, (name, search) in enumerate(searches.items()):
+        cand = search.candidate()
+        if cand is not None and (best is None or (cand[0], i) < best[0]):
+            best = ((cand[0], i), name, cand[1])
+    if best is None:
+        return None
+    _, name, k = best
+    searches[name].take(k)
+    return name, k
 
 
 def bisect_search(

@@ -191,11 +191,18 @@ class SweepRunner:
         tasks: dict[str, dict] | None = None,
         progress: bool | TextIO = True,
         on_result: Callable[[str, str, Any], None] | None = None,
+        feed: Callable[[int], dict[str, dict]] | None = None,
     ) -> SweepSummary:
         """Register ``tasks`` ({key: params}) in ``store`` and compute every point not done.
 
         ``on_result(key, status, result_or_error)`` is called after each commit. The store is
         acquired for this client (stale rows of a dead client are reset first).
+
+        ``feed(free_slots)`` makes the sweep adaptive: whenever a worker is free and the queue is
+        empty it is asked for up to ``free_slots`` more tasks ({key: params}; empty when it has
+        none now), so a search can choose its next points from the results so far. A fed task
+        already done in the store is reported to ``on_result`` at once and not recomputed. With
+        a feed, ``tasks=None`` means no initial tasks (not the whole store).
         """
         from distributed import as_completed
 
@@ -205,11 +212,11 @@ class SweepRunner:
         if tasks:
             store.add_many(tasks)
         todo = store.todo()
-        wanted = set(tasks) if tasks else None
+        wanted = set(tasks or ()) if tasks or feed is not None else None
         if wanted is not None:
             todo = [r for r in todo if r.key in wanted]
         skipped = (len(wanted) if wanted is not None else len(store.rows())) - len(todo)
-        if not todo:
+        if not todo and feed is None:
             return SweepSummary(store.counts()["done"], skipped, 0, 0, time.perf_counter() - t0)
         bar = None
         if progress:
@@ -225,10 +232,33 @@ class SweepRunner:
         pending = as_completed(loop=client.loop)
         in_flight = 0
 
+        def refill(free: int) -> bool:
+            """Ask the feed for more; False when it has nothing to add now."""
+            nonlocal skipped
+            fed = feed(free) if feed is not None else {}
+            if not fed:
+                return False
+            store.add_many(fed)
+            for key in fed:
+                row = store.get(key)
+                if row.status == "done":
+                    skipped += 1
+                    if on_result:
+                        on_result(key, "done", row.result)
+                else:
+                    queue.append(row)
+                    if bar:
+                        bar.total += 1
+            return True
+
         def top_up() -> None:
             nonlocal in_flight
             slots = max(1, sum(client.nthreads().values()))
-            while queue and in_flight < slots:
+            while in_flight < slots:
+                if not queue and not refill(slots - in_flight):
+                    break
+                if not queue:
+                    continue  # everything fed was already done: ask again
                 row = queue.pop(0)
                 store.mark_running(row.key)
                 fut = client.submit(

@@ -68,17 +68,21 @@ def throughput(kind: str, n: int) -> None:
     print(f"speed-up 2 workers / 1 worker: {rates[2] / rates[1]:.2f} (target >= 1.8)")
 
 
-def one_run(preset_name: str, model: str, duration_ns: float | None, current: float = 10.0) -> None:
-    """One switching run alone at ``current`` [1e10 A/m²] from the cached relaxed state."""
+def one_run(preset_name: str, model: str, duration_ns: float | None, current: float = 10.0,
+            transport_rtol: float | None = None, relaxed: str | None = None) -> None:
+    """One switching run alone at ``current`` [1e10 A/m²] from the relaxed state (relaxed
+    here, or read from / cached in the ``.npy`` file ``relaxed``)."""
     from spintorque.experiments.runner import relax_state, run_switching_point
     from spintorque.experiments.trilayer import preset
 
     over = {"model": model}
     if duration_ns:
         over.update(duration=duration_ns * 1e-9, min_duration=duration_ns * 1e-9)  # no early stop
+    if transport_rtol:
+        over["transport_rtol"] = transport_rtol
     exp = preset(preset_name, **over)
     t0 = time.perf_counter()
-    m, _ = relax_state(exp)
+    m, _ = relax_state(exp, relaxed)
     t1 = time.perf_counter()
     res = run_switching_point(exp, current * 1e10, relaxed=m, figures=False)
     t2 = time.perf_counter()
@@ -86,6 +90,11 @@ def one_run(preset_name: str, model: str, duration_ns: float | None, current: fl
           f"relax {t1 - t0:.1f} s, run of "
           f"{res['t_end'] * 1e9:.2f} ns {t2 - t1:.1f} s ({res['steps']} steps), state "
           f"{res['label']}, load average {os.getloadavg()[0]:.1f}")
+    ts = res["transport_stats"]
+    if ts.get("solves"):
+        print(f"  transport rtol {exp.transport_rtol:g}: {ts['solves']} solves, "
+              f"{ts['iterations'] / ts['solves']:.1f} iterations per solve, mean step "
+              f"{res['t_end'] / max(res['steps'], 1) * 1e12:.3f} ps")
 
 
 if __name__ == "__main__":
@@ -99,8 +108,12 @@ if __name__ == "__main__":
     b.add_argument("--model", default="diffusion")
     b.add_argument("--duration", type=float, default=None, help="ns")
     b.add_argument("--current", type=float, default=10.0, help="1e10 A/m^2 (default 10)")
+    b.add_argument("--transport-rtol", type=float, default=None,
+                   help="relative residual of each transport solve (default: the preset's)")
+    b.add_argument("--relaxed", default=None, help=".npy file of the relaxed state (cache)")
     args = ap.parse_args()
     if args.cmd == "throughput":
         throughput(args.kind, args.points)
     else:
-        one_run(args.preset, args.model, args.duration, args.current)
+        one_run(args.preset, args.model, args.duration, args.current, args.transport_rtol,
+                args.relaxed)

@@ -130,7 +130,9 @@ def run_switching_point(
     ``state`` (FM2's label family, e.g. "FM2 +x" for a C-state along +x), ``state_detail``
     (FM2's full label), ``states`` (per layer: label, family, kind, mean, circulation, ...),
     ``averages`` {layer: [mx, my, mz]}, ``tmr`` (relative orientation and TMR), ``t_end`` [s],
-    ``settled``, ``steps``, ``wall_s`` [s], ``files`` {name: path}.
+    ``settled``, ``steps``, ``transport_stats`` (solves, Krylov iterations, ... of this process's
+    part of the run), ``wall_s`` [s], ``resumed_at`` [s] (None if not resumed), ``files``
+    {name: path}.
     """
     from ..io.table import TableWriter
 
@@ -216,6 +218,7 @@ def run_switching_point(
         if table is not None:
             table.close()
     cls = classify_state(sample, m)
+    solver_stats = getattr(getattr(sim.transport, "solver", None), "stats", None) or {}
     averages = {name: [float(v) for v in sample.average(m, name)] for name, _, _ in layers}
     tmr: dict[str, Any] = {}
     if "interface" in cls:
@@ -257,6 +260,8 @@ def run_switching_point(
         "t_end": t,
         "settled": is_settled,
         "steps": int(dict(getattr(integ, "stats", {}) or {}).get("steps", -1)),
+        "transport_stats": {k: v for k, v in solver_stats.items()
+                            if isinstance(v, (int, float)) and math.isfinite(v)},
         "relax": {k: v for k, v in relax_info.items() if isinstance(v, (int, float, str, bool))},
         "wall_s": wall_before + time.perf_counter() - wall0,
         "resumed_at": resume.t if resume is not None else None,

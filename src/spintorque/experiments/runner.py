@@ -206,14 +206,15 @@ def run_switching_point(
             if not np.isfinite(m).all():
                 raise FloatingPointError(f"NaN/Inf in m at t = {t:.6g} s (j = {j:.6g} A/m^2)")
             record(t)
-            if ckpt is not None and time.perf_counter() - last_save >= checkpoint_every:
-                save(i)
-                last_save = time.perf_counter()
             if (t >= exp.min_duration - 1e-18
                     and settled(times, np.array(avgs), exp.settle_window, exp.settle_tol)
                     and sim.llg.max_torque(m, t) <= exp.settle_torque * ms_max):
                 is_settled = True
                 break
+            # after the settle test, so a run resumed from here has taken every decision at i
+            if ckpt is not None and time.perf_counter() - last_save >= checkpoint_every:
+                save(i)
+                last_save = time.perf_counter()
     finally:
         if table is not None:
             table.close()

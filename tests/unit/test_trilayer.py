@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from spintorque.experiments.runner import relax_state, run_switching_point, settled
+from spintorque.experiments.runner import motion, relax_state, run_switching_point, settled
 from spintorque.experiments.trilayer import MATERIAL_SETS, TrilayerExperiment, preset
 from spintorque.io.config import config_from_dict
 
@@ -80,6 +80,7 @@ def test_smoke_switching_point(tmp_path):
     assert res["t_end"] == pytest.approx(0.05e-9, rel=1e-9)
     assert res["state"].startswith("FM2 ") and res["label"].startswith("FM1 ")
     assert set(res["averages"]) == {"FM1", "FM2"}
+    assert set(res["motion"]) == {"FM1", "FM2"} and all(v >= 0 for v in res["motion"].values())
     assert 0 <= res["tmr"]["tmr"] <= res["tmr"]["tmr_max"]
     for key in ("table", "final", "mt", "layers"):
         assert (tmp_path / "run").joinpath(res["files"][key]).is_file()
@@ -141,3 +142,12 @@ def test_switching_point_resumes_bit_for_bit_from_its_checkpoint(tmp_path, monke
     other = run_switching_point(exp, 6e10, out_dir=tmp_path / "other", relaxed=m0,
                                 figures=False, checkpoint_every=0.0)
     assert other["resumed_at"] is None
+
+
+def test_motion_measures_the_last_window_only():
+    t = np.arange(0, 21) * 0.1e-9
+    a = np.zeros((21, 3))
+    a[:, 0] = np.cos(2 * np.pi * t / 0.4e-9)  # precesses with period 0.4 ns ...
+    a[t > 1.05e-9, 0] = 0.3  # ... then rests from 1.1 ns
+    assert motion(t, a, window=0.5e-9) == 0.0
+    assert motion(t, a, window=1.2e-9) == pytest.approx(2.0)  # reaches back to a full swing

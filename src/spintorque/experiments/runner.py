@@ -44,6 +44,18 @@ def settled(
     return bool(np.all(recent.max(axis=0) - recent.min(axis=0) <= tol))
 
 
+def motion(times: Sequence[float], averages: np.ndarray, window: float) -> float:
+    """Largest change (max − min) of any averaged component over the last ``window`` seconds.
+
+    ``averages``: shape (n, k) (layer averages of m, dimensionless). 0 for a state at rest; a
+    large value marks a final state that is a snapshot of ongoing motion, not a stable state.
+    """
+    t = np.asarray(times, float)
+    a = np.asarray(averages, float).reshape(len(t), -1)
+    recent = a[t >= t[-1] - window * (1 + 1e-9)]
+    return float(np.max(recent.max(axis=0) - recent.min(axis=0)))
+
+
 def _experiment(exp: TrilayerExperiment | dict) -> TrilayerExperiment:
     return exp if isinstance(exp, TrilayerExperiment) else TrilayerExperiment.from_dict(exp)
 
@@ -130,7 +142,8 @@ def run_switching_point(
     ``state`` (FM2's label family, e.g. "FM2 +x" for a C-state along +x), ``state_detail``
     (FM2's full label), ``states`` (per layer: label, family, kind, mean, circulation, ...),
     ``averages`` {layer: [mx, my, mz]}, ``tmr`` (relative orientation and TMR), ``t_end`` [s],
-    ``settled``, ``steps``, ``transport_stats`` (solves, Krylov iterations, ... of this process's
+    ``settled``, ``motion`` {layer: largest change of a component of its average over the last
+    settle window, see :func:`motion`}, ``steps``, ``transport_stats`` (solves, Krylov iterations, ... of this process's
     part of the run), ``wall_s`` [s], ``resumed_at`` [s] (None if not resumed), ``files``
     {name: path}.
     """
@@ -221,6 +234,9 @@ def run_switching_point(
     cls = classify_state(sample, m)
     solver_stats = getattr(getattr(sim.transport, "solver", None), "stats", None) or {}
     averages = {name: [float(v) for v in sample.average(m, name)] for name, _, _ in layers}
+    history = np.array(avgs).reshape(len(times), len(layers), 3)
+    moving = {name: motion(times, history[:, i], exp.settle_window)
+              for i, (name, _, _) in enumerate(layers)}
     tmr: dict[str, Any] = {}
     if "interface" in cls:
         n1, n2 = cls["interface"]
@@ -260,6 +276,7 @@ def run_switching_point(
         "tmr": tmr,
         "t_end": t,
         "settled": is_settled,
+        "motion": moving,
         "steps": int(dict(getattr(integ, "stats", {}) or {}).get("steps", -1)),
         "transport_stats": {k: v for k, v in solver_stats.items()
                             if isinstance(v, (int, float)) and math.isfinite(v)},

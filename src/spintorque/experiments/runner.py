@@ -143,9 +143,9 @@ def run_switching_point(
     (FM2's full label), ``states`` (per layer: label, family, kind, mean, circulation, ...),
     ``averages`` {layer: [mx, my, mz]}, ``tmr`` (relative orientation and TMR), ``t_end`` [s],
     ``settled``, ``motion`` {layer: largest change of a component of its average over the last
-    settle window, see :func:`motion`}, ``steps``, ``transport_stats`` (solves, Krylov iterations, ... of this process's
-    part of the run), ``wall_s`` [s], ``resumed_at`` [s] (None if not resumed), ``files``
-    {name: path}.
+    settle window, see :func:`motion`}, ``steps``, ``transport_stats`` (solves, Krylov
+    iterations, ... of this process's part of the run), ``wall_s`` [s], ``resumed_at`` [s]
+    (None if not resumed), ``files`` {name: path}.
     """
     from ..io.table import TableWriter
 

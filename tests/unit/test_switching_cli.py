@@ -39,6 +39,10 @@ def test_switching_reproduces_the_talks_windows_and_resumes(cli, tmp_path):
                 for lo, hi, s in talk]
         assert ours == want, (model, ours)
     assert (out / "switching.png").is_file()
+    runs = list(csv.DictReader((out / "runs.csv").open(encoding="utf-8")))
+    assert {r["model"] for r in runs} == {"diffusion", "moment"}
+    moment_10 = next(r for r in runs if r["model"] == "moment" and float(r["j (1e10 A/m²)"]) == 10)
+    assert moment_10["FM2 state"] == "S1→S3"  # the stand-in's state at 10.0 (talk: 9.7–10.1)
     with Store(out / "store.sqlite") as st:
         done = st.counts()["done"]
         assert st.counts()["failed"] == 0 and done < 2 * 3 + 2 * 4 * 4  # bisection, not a scan

@@ -163,8 +163,68 @@ def _search_results(points: dict[str, list[tuple[float, str]]], resolution: floa
     return results
 
 
+RUN_COLUMNS = ["model", "j (1e10 A/m²)", "FM2 state", "FM2 <mx>", "FM2 <my>", "FM2 <mz>",
+               "FM2 motion (1)", "FM1 state", "t_end (ns)", "settled", "steps", "wall (s)"]
+
+
+def _motion_from_table(row, layer: str) -> float | None:
+    """A layer's motion over the last settle window, from the run's table (older results)."""
+    from ..io.table import read_table
+    from .runner import motion
+
+    tsv = (row.result.get("files") or {}).get("table")
+    if not tsv or not Path(tsv).is_file():
+        return None
+    cols, data = read_table(tsv)
+    try:
+        idx = [cols.index(f"m{c}_{layer}") for c in "xyz"]
+    except ValueError:
+        return None
+    window = TrilayerExperiment.from_dict(row.params["experiment"]).settle_window
+    return motion(data[:, 0], data[:, idx], window)
+
+
+def _rounded(x: float, digits: int) -> float | None:
+    return round(x, digits) if math.isfinite(x) else None
+
+
+def run_rows(store) -> list[list]:
+    """One row per finished switching run (columns :data:`RUN_COLUMNS`), by model and current.
+
+    "FM2 motion" is the largest change of a component of FM2's average over the last settle
+    window (0.3 ns in the presets): near 0 for a state at rest, tenths for a state in motion.
+    """
+    rows = []
+    for row in store.rows("done"):
+        if row.params.get("kind") != "switching":
+            continue
+        r = row.result
+        fm2 = r.get("averages", {}).get("FM2", [math.nan] * 3)
+        mot = r.get("motion", {}).get("FM2")
+        if mot is None:
+            mot = _motion_from_table(row, "FM2")
+        fm1 = r.get("states", {}).get("FM1", {}).get("label", "")
+        rows.append([row.params["model"], round(row.params["current"] / UNIT, 6),
+                     r.get("state_detail", r["state"]),
+                     *(_rounded(v, 3) for v in fm2), None if mot is None else round(mot, 3), fm1,
+                     _rounded(r.get("t_end", math.nan) * 1e9, 4), bool(r.get("settled")),
+                     r.get("steps"), _rounded(r.get("wall_s", math.nan), 0)])
+    return sorted(rows, key=lambda x: (x[0], x[1]))
+
+
+def runs_markdown(rows: list[list]) -> str:
+    lines = ["| " + " | ".join(RUN_COLUMNS) + " |", "|" + "---|" * len(RUN_COLUMNS)]
+    for x in rows:
+        lines.append("| " + " | ".join("" if v is None else f"{v:g}" if isinstance(v, float)
+                                       else str(v) for v in x) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def write_outputs(store, out: Path, resolution: float) -> str:
-    """Write ``table.md``, ``table.csv`` and ``switching.png`` into ``out``; return the Markdown."""
+    """Write ``table.md``, ``table.csv``, ``runs.md``, ``runs.csv`` (every run) and
+    ``switching.png`` into ``out``; return the table's Markdown."""
+    import csv
+
     from .. import plot
 
     points = results_by_model(store)
@@ -179,6 +239,12 @@ def write_outputs(store, out: Path, resolution: float) -> str:
                "states are snapshots at the time limit, not locally stable states.\n")
     (out / "table.md").write_text(md, encoding="utf-8")
     (out / "table.csv").write_text(table_csv(results), encoding="utf-8")
+    rows = run_rows(store)
+    (out / "runs.md").write_text(runs_markdown(rows), encoding="utf-8")
+    with open(out / "runs.csv", "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(RUN_COLUMNS)
+        writer.writerows([["" if v is None else v for v in x] for x in rows])
     plot.plot_switching_diagram(points, out / "switching.png", "final FM2 state vs current")
     return md
 

@@ -52,6 +52,11 @@ def resolve(func: TaskFunc | str) -> TaskFunc:
     return obj
 
 
+def _quiet_worker_logs() -> None:
+    """Runs on each worker before a local cluster closes: only critical log lines from now on."""
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+
+
 def _execute(func: TaskFunc | str, params: dict) -> dict:
     """Runs on the worker: the task plus where and how long it ran."""
     t0 = time.perf_counter()
@@ -166,6 +171,13 @@ class SweepRunner:
         return self._client
 
     def close(self) -> None:
+        if self._client is not None and self.cluster is not None:
+            # our own workers are about to go: a heartbeat that races the scheduler's shutdown
+            # would print a "Failed to communicate with scheduler" traceback after a good sweep
+            try:
+                self._client.run(_quiet_worker_logs)
+            except Exception:  # noqa: BLE001 - best effort; a dead worker needs no silencing
+                pass
         if self._client is not None:
             self._client.close()
         if self.cluster is not None:

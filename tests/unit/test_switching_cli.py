@@ -60,5 +60,8 @@ def test_switching_reproduces_the_talks_windows_and_resumes(cli, tmp_path):
 def test_bad_cli_input(cli, tmp_path):
     r = CliRunner().invoke(cli, ["switching", "--out", str(tmp_path), "--models", "drift"])
     assert r.exit_code == 2 and "--models" in r.output
+    r = CliRunner().invoke(cli, ["switching", "--out", str(tmp_path), "--moving-threshold",
+                                 "-1"])
+    assert r.exit_code == 2 and "moving_threshold = -1" in r.output
     r = CliRunner().invoke(cli, ["table", str(tmp_path / "missing.sqlite")])
     assert r.exit_code == 2 and "does not exist" in r.output

@@ -151,3 +151,24 @@ def test_motion_measures_the_last_window_only():
     a[t > 1.05e-9, 0] = 0.3  # ... then rests from 1.1 ns
     assert motion(t, a, window=0.5e-9) == 0.0
     assert motion(t, a, window=1.2e-9) == pytest.approx(2.0)  # reaches back to a full swing
+
+
+def test_moving_threshold_labels_a_moving_fm2_and_keeps_digests(tmp_path):
+    """With ``moving_threshold`` FM2 is "FM2 moving" when its motion exceeds it; the option
+    left at None leaves every existing experiment's digest (and so stored sweeps) unchanged,
+    and it never changes the relaxed state's digest."""
+    base = preset("smoke", duration=0.05e-9, output_every=0.01e-9)
+    assert "moving_threshold" not in base.to_dict()
+    strict = base.with_(moving_threshold=0.0)
+    assert strict.digest() != base.digest()
+    assert strict.digest(relax_only=True) == base.digest(relax_only=True)
+    m0, _ = relax_state(base, tmp_path / "relaxed.npy")
+    kw = {"relaxed": m0, "figures": False, "checkpoint_every": None}
+    still = run_switching_point(base, 12e10, **kw)
+    moving = run_switching_point(strict, 12e10, **kw)
+    lenient = run_switching_point(base.with_(moving_threshold=10.0), 12e10, **kw)
+    assert moving["motion"]["FM2"] > 0 and moving["state"] == "FM2 moving"
+    assert lenient["state"] == still["state"] != "FM2 moving"
+    assert moving["state_detail"] == still["state_detail"]  # the snapshot's label is kept
+    with pytest.raises(ValueError, match="moving_threshold"):
+        base.with_(moving_threshold=-0.1)

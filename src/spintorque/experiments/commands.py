@@ -77,9 +77,13 @@ def _experiment(name: str, materials: str, t_fm1_nm: float | None,
         raise click.BadParameter(str(exc)) from exc
 
 
-def _stepping(integrator: str | None, dt_ps: float | None, dt_max_ps: float | None) -> dict:
-    """Experiment overrides from ``--integrator``, ``--dt`` and ``--dt-max`` [ps]."""
+def _overrides(integrator: str | None, dt_ps: float | None, dt_max_ps: float | None,
+              moving_threshold: float | None = None) -> dict:
+    """Experiment overrides from ``--integrator``, ``--dt``, ``--dt-max`` [ps] and
+    ``--moving-threshold``."""
     out: dict = {}
+    if moving_threshold is not None:
+        out["moving_threshold"] = moving_threshold
     if integrator is not None:
         out["integrator"] = integrator
     for option, key, value in (("--dt", "dt", dt_ps), ("--dt-max", "dt_max", dt_max_ps)):
@@ -105,6 +109,10 @@ def _run_options(command):
                      help="GSPM time step in ps (default 0.1 ps)."),
         click.option("--dt-max", "dt_max_ps", type=float, default=None,
                      help="Largest rk45/rk43 step in ps (default: none; for time-step checks)."),
+        click.option("--moving-threshold", type=float, default=None,
+                     help="Label FM2 'FM2 moving' when its average changed by more than this "
+                          "over the last settle window (e.g. 0.2; default: the 2 ns snapshot's "
+                          "class)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -267,7 +275,7 @@ def write_outputs(store, out: Path, resolution: float) -> str:
               help="Bisection resolution in 1e10 A/m² (default per preset: 10, full 0.1).")
 @_run_options
 def switching(preset_name, out_dir, scheduler, workers, models, currents, resolution, materials,
-              t_fm1, duration, rtol, integrator, dt_ps, dt_max_ps):
+              t_fm1, duration, rtol, integrator, dt_ps, dt_max_ps, moving_threshold):
     """Critical currents of the FM1/spacer/FM2 pillar for both transport models (talk's table)."""
     from ..sweep.store import Store
 
@@ -279,7 +287,7 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
     coarse = _floats(currents, "--currents") if currents else COARSE[preset_name]
     coarse = [round(c / resolution) * res for c in coarse]
     base = _experiment(preset_name, materials, t_fm1, duration, rtol,
-                       **_stepping(integrator, dt_ps, dt_max_ps))
+                       **_overrides(integrator, dt_ps, dt_max_ps, moving_threshold))
     out_dir = out_dir.resolve()  # task params hold absolute paths: same from any cwd
     out_dir.mkdir(parents=True, exist_ok=True)
     searches = {m: Bisection(coarse, res) for m in _models(models)}
@@ -341,7 +349,8 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
 @click.option("--scheduler", default=None, help="Address of an existing Dask scheduler.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None)
 def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, duration, rtol,
-          integrator, dt_ps, dt_max_ps, animate, task, tasks_file, scheduler, workers):
+          integrator, dt_ps, dt_max_ps, moving_threshold, animate, task, tasks_file, scheduler,
+          workers):
     """Final states over a list of currents (no bisection), or any task over a JSON task list."""
     from ..sweep.store import Store
 
@@ -377,7 +386,7 @@ def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, du
     else:
         values = COARSE[preset_name]
     base = _experiment(preset_name, materials, t_fm1, duration, rtol,
-                       **_stepping(integrator, dt_ps, dt_max_ps))
+                       **_overrides(integrator, dt_ps, dt_max_ps, moving_threshold))
     with Store(out_dir / "store.sqlite") as store, _runner(scheduler, workers) as runner:
         store.acquire()
         store.set_meta("experiment", base.to_dict())

@@ -139,7 +139,8 @@ def run_switching_point(
     loses at most a minute of each run in flight.
 
     Returns a JSON-friendly dict: ``current`` [A/m²], ``model``, ``label`` (all layers),
-    ``state`` (FM2's label family, e.g. "FM2 +x" for a C-state along +x), ``state_detail``
+    ``state`` (FM2's label family, e.g. "FM2 +x" for a C-state along +x; "FM2 moving" if the
+    experiment's ``moving_threshold`` is set and exceeded), ``state_detail``
     (FM2's full label), ``states`` (per layer: label, family, kind, mean, circulation, ...),
     ``averages`` {layer: [mx, my, mz]}, ``tmr`` (relative orientation and TMR), ``t_end`` [s],
     ``settled``, ``motion`` {layer: largest change of a component of its average over the last
@@ -264,12 +265,16 @@ def run_switching_point(
             if gif is not None:
                 files["animation"] = str(gif)
     states = cls["states"]
-    fm2 = states.get("FM2", next(iter(states.values())))
+    fm2_name = "FM2" if "FM2" in states else next(iter(states))
+    fm2 = states[fm2_name]
+    state = fm2["family"]
+    if exp.moving_threshold is not None and moving.get(fm2_name, 0.0) > exp.moving_threshold:
+        state = f"{fm2_name} moving"
     return {
         "current": j,
         "model": exp.model,
         "label": cls["label"],
-        "state": fm2["family"],
+        "state": state,
         "state_detail": fm2["label"],
         "states": states,
         "averages": averages,

@@ -81,6 +81,10 @@ class TrilayerExperiment:
         ``settle_tol`` over the last ``settle_window`` and ``max|m x H| / Ms`` is below
         ``settle_torque`` (dimensionless); ``min_duration`` [s]: never stop before this
     P_L, P_R : spin polarizations for the TMR read-out
+    moving_threshold : if set, FM2's state is "FM2 moving" when its motion (the largest change of
+        a component of its average over the last ``settle_window``, dimensionless) exceeds it,
+        so the search brackets the onset of sustained motion instead of a class of a moving
+        snapshot; None (default): the snapshot's class
     """
 
     length: float = 128e-9
@@ -112,6 +116,7 @@ class TrilayerExperiment:
     demag: bool = True
     P_L: float = 0.5
     P_R: float = 0.5
+    moving_threshold: float | None = None
     extra: dict = field(default_factory=dict)  # free-form notes kept with the results
 
     def __post_init__(self) -> None:
@@ -153,6 +158,11 @@ class TrilayerExperiment:
                                             and math.isfinite(self.dt_max) and self.dt_max > 0):
             raise ValueError(f"TrilayerExperiment.dt_max = {self.dt_max!r} must be positive, "
                              "finite or None")
+        if self.moving_threshold is not None and not (
+                isinstance(self.moving_threshold, (int, float))
+                and math.isfinite(self.moving_threshold) and self.moving_threshold >= 0):
+            raise ValueError(f"TrilayerExperiment.moving_threshold = {self.moving_threshold!r} "
+                             "must be >= 0, finite or None")
         if self.transport_update not in (None, "step", "evaluation"):
             raise ValueError(f"TrilayerExperiment.transport_update = {self.transport_update!r}; "
                              "allowed: None, 'step', 'evaluation'")
@@ -210,7 +220,7 @@ class TrilayerExperiment:
             for key in ("model", "moment_a", "duration", "output_every", "integrator", "dt",
                         "rtol", "transport_rtol", "transport_update", "dt_max", "settle_window",
                         "settle_tol", "settle_torque", "min_duration",
-                        "P_L", "P_R"):
+                        "P_L", "P_R", "moving_threshold"):
                 d.pop(key, None)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 

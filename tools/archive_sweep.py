@@ -5,8 +5,8 @@ still in flight, ``checkpoint.npz`` (``final.npy`` and ``layers.png`` are left o
 
     python tools/archive_sweep.py /work/runs/full data/switching-4nm
 
-To resume, copy the folder back to the same absolute path (the store's task parameters hold
-absolute run folders) and run the same ``spintorque switching`` command on it.
+To resume, copy the folder anywhere and run the same ``spintorque switching`` command on it
+(the store's task paths are rewritten to the folder it is found in).
 """
 
 import shutil

@@ -4,6 +4,7 @@ stand-in run whose final state follows the talk's table, and table/plot from the
 from __future__ import annotations
 
 import csv
+import json
 
 import click
 import pytest
@@ -55,6 +56,28 @@ def test_switching_reproduces_the_talks_windows_and_resumes(cli, tmp_path):
     assert table.exit_code == 0 and "| moment | ≤ 9.0: S1 |" in table.output
     plot = CliRunner().invoke(cli, ["plot", str(out / "store.sqlite")])
     assert plot.exit_code == 0, plot.output
+
+
+def test_a_moved_sweep_folder_resumes_where_it_now_is(cli, tmp_path):
+    """Copy a finished sweep's folder elsewhere and run the same command there: the store's task
+    paths follow the folder, nothing is recomputed, and the table is the same."""
+    import shutil
+
+    args = ["switching", "--preset", "smoke", "--workers", "1", "--currents", "6,10,14"]
+    first = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "a")],
+                               catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    shutil.rmtree(tmp_path / "a")
+    again = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "b")],
+                               catch_exceptions=False)
+    assert again.exit_code == 0, again.output
+    assert "store moved from" in again.output
+    with Store(tmp_path / "b" / "store.sqlite") as st:
+        assert all(r.attempts == 1 for r in st.rows())  # nothing ran again
+        assert all(str(tmp_path / "a") not in json.dumps(r.params) for r in st.rows())
+        assert st.get_meta("out_dir") == str(tmp_path / "b")
+    assert "| diffusion | ≤ 7.4: S1 | 7.5 – 9.9: S1→S2 |" in again.output
 
 
 def test_bad_cli_input(cli, tmp_path):

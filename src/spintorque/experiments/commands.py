@@ -136,6 +136,19 @@ def _runner(scheduler: str | None, workers: int | None):
     return SweepRunner(scheduler=scheduler, workers=workers)
 
 
+def _adopt_folder(store, out: Path) -> None:
+    """Record ``out`` as the sweep's folder; if the store was made in another folder (moved or
+    copied here), rewrite its task paths to this one so that it resumes here."""
+    old = store.get_meta("out_dir")
+    if old is None:  # stores from before the out_dir record: the relaxed-state cache's folder
+        caches = [r.params["cache"] for r in store.rows() if r.params.get("kind") == "relax"]
+        old = str(Path(caches[0]).parent) if caches else None
+    if old is not None and old != str(out):
+        n = store.relocate(old, str(out))
+        click.echo(f"store moved from {old} to {out}: {n} tasks now point here", err=True)
+    store.set_meta("out_dir", str(out))
+
+
 def _relax_once(runner, store, exp: TrilayerExperiment, out: Path) -> str:
     """Relax the zero-current state once (shared by all models and currents); its .npy path."""
     cache = out / f"relaxed_{exp.digest(relax_only=True)}.npy"
@@ -297,6 +310,7 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
                f"coarse {[c / UNIT for c in coarse]} x 1e10 A/m², resolution {resolution} x 1e10")
     with Store(out_dir / "store.sqlite") as store, _runner(scheduler, workers) as runner:
         store.acquire()
+        _adopt_folder(store, out_dir)
         store.set_meta("experiment", base.to_dict())
         store.set_meta("resolution", res)
         relaxed = _relax_once(runner, store, base, out_dir)
@@ -389,6 +403,7 @@ def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, du
                        **_overrides(integrator, dt_ps, dt_max_ps, moving_threshold))
     with Store(out_dir / "store.sqlite") as store, _runner(scheduler, workers) as runner:
         store.acquire()
+        _adopt_folder(store, out_dir)
         store.set_meta("experiment", base.to_dict())
         relaxed = _relax_once(runner, store, base, out_dir)
         tasks = {}

@@ -176,6 +176,33 @@ class Store:
         """Rows left ``running`` by a dead client go back to ``pending``; returns how many."""
         return self._tx("UPDATE tasks SET status='pending' WHERE status='running'").rowcount
 
+    def relocate(self, old: str, new: str) -> int:
+        """Rewrite the folder ``old`` to ``new`` in every path of the params and results (a
+        sweep folder that was moved or copied elsewhere); returns the rows changed.
+
+        Only JSON strings equal to ``old`` or starting with ``old + "/"`` change.
+        """
+        old, new = old.rstrip("/"), new.rstrip("/")
+        if old == new:
+            return 0
+
+        def move(text: str | None) -> str | None:
+            if text is None:
+                return None
+            return text.replace(f'"{old}/', f'"{new}/').replace(f'"{old}"', f'"{new}"')
+
+        changed = 0
+        with self._conn:
+            self._conn.execute("BEGIN IMMEDIATE")
+            rows = self._conn.execute("SELECT key, params, result FROM tasks").fetchall()
+            for key, params, result in rows:
+                p, r = move(params), move(result)
+                if p != params or r != result:
+                    self._conn.execute("UPDATE tasks SET params=?, result=? WHERE key=?",
+                                       (p, r, key))
+                    changed += 1
+        return changed
+
     def set_meta(self, name: str, value: Any) -> None:
         self._tx("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, _dumps(value)))
 

@@ -69,9 +69,11 @@ def throughput(kind: str, n: int) -> None:
 
 
 def one_run(preset_name: str, model: str, duration_ns: float | None, current: float = 10.0,
-            transport_rtol: float | None = None, relaxed: str | None = None) -> None:
+            transport_rtol: float | None = None, relaxed: str | None = None,
+            transport_update: str | None = None, out: str | None = None) -> None:
     """One switching run alone at ``current`` [1e10 A/m²] from the relaxed state (relaxed
-    here, or read from / cached in the ``.npy`` file ``relaxed``)."""
+    here, or read from / cached in the ``.npy`` file ``relaxed``); ``out``: folder for the
+    run's table and final state (``final.npy``, to compare settings)."""
     from spintorque.experiments.runner import relax_state, run_switching_point
     from spintorque.experiments.trilayer import preset
 
@@ -80,11 +82,14 @@ def one_run(preset_name: str, model: str, duration_ns: float | None, current: fl
         over.update(duration=duration_ns * 1e-9, min_duration=duration_ns * 1e-9)  # no early stop
     if transport_rtol:
         over["transport_rtol"] = transport_rtol
+    if transport_update:
+        over["transport_update"] = transport_update
     exp = preset(preset_name, **over)
     t0 = time.perf_counter()
     m, _ = relax_state(exp, relaxed)
     t1 = time.perf_counter()
-    res = run_switching_point(exp, current * 1e10, relaxed=m, figures=False)
+    res = run_switching_point(exp, current * 1e10, out_dir=out, relaxed=m, figures=False,
+                              checkpoint_every=None)
     t2 = time.perf_counter()
     print(f"{preset_name} {model} j = {current:g}e10 A/m^2: grid {exp.shape}, "
           f"relax {t1 - t0:.1f} s, run of "
@@ -111,9 +116,13 @@ if __name__ == "__main__":
     b.add_argument("--transport-rtol", type=float, default=None,
                    help="relative residual of each transport solve (default: the preset's)")
     b.add_argument("--relaxed", default=None, help=".npy file of the relaxed state (cache)")
+    b.add_argument("--transport-update", default=None,
+                   choices=("step", "evaluation", "accepted"),
+                   help="when the transport is solved (default: the preset's)")
+    b.add_argument("--out", default=None, help="folder for table.tsv and final.npy")
     args = ap.parse_args()
     if args.cmd == "throughput":
         throughput(args.kind, args.points)
     else:
         one_run(args.preset, args.model, args.duration, args.current, args.transport_rtol,
-                args.relaxed)
+                args.relaxed, args.transport_update, args.out)

@@ -232,7 +232,8 @@ def test_nan_in_state_caught_after_step(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("integrator,mode,update", [
     ("rk45", "quasistatic", "evaluation"), ("rk45", "quasistatic", "step"),
-    ("gspm", "quasistatic", "step"), ("gspm", "implicit", "step"),
+    ("rk43", "quasistatic", "accepted"), ("gspm", "quasistatic", "step"),
+    ("gspm", "implicit", "step"),
 ])
 def test_transport_run_resumes_exactly(tmp_path, monkeypatch, integrator, mode, update):
     # spin-diffusion trilayer: the resumed run must restore the solver's warm start (and, in the

@@ -99,12 +99,16 @@ class _Killed(Exception):
     pass
 
 
-def test_switching_point_resumes_bit_for_bit_from_its_checkpoint(tmp_path, monkeypatch):
+@pytest.mark.parametrize("stepping", [
+    {}, {"integrator": "rk43", "transport_update": "accepted", "transport_rtol": 1e-3}])
+def test_switching_point_resumes_bit_for_bit_from_its_checkpoint(tmp_path, monkeypatch,
+                                                                  stepping):
     """A run killed after a checkpoint continues from it and ends exactly where an uninterrupted
-    run ends (same m to the last bit, same table), and the checkpoint is gone at the end."""
+    run ends (same m to the last bit, same table), and the checkpoint is gone at the end; also
+    when the FSAL stage mixes a predicted and a solved s (``"accepted"``: it is checkpointed)."""
     from spintorque.experiments import runner
 
-    exp = preset("smoke", duration=0.05e-9, output_every=0.01e-9, model="moment")
+    exp = preset("smoke", duration=0.05e-9, output_every=0.01e-9, model="moment", **stepping)
     m0, _ = relax_state(exp, tmp_path / "relaxed.npy")
     ref = run_switching_point(exp, 12e10, out_dir=tmp_path / "ref", relaxed=m0, figures=False,
                               checkpoint_every=None)

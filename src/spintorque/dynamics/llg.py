@@ -108,6 +108,17 @@ class LLG:
             out += torque.rate(m, t, self._torque_buf)
         return out
 
+    def field_rate(self, m: np.ndarray, h: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """The LL rate −γ0/(1+α²) [m × h + α m × (m × h)] [1/s] of a field h [A/m] alone at m.
+
+        The rate is linear in the field, so a change δH of one term changes dm/dt by exactly
+        ``field_rate(m, δH)``: integrators use it to update a stage after re-solving the spin
+        accumulation without evaluating the other terms again. ``m``, ``h``, ``out``:
+        C-contiguous, shape ``grid.vshape``."""
+        _ll_rate(m.reshape(-1, 3), h.reshape(-1, 3), self._pref_flat, self._alpha_flat,
+                 out.reshape(-1, 3))
+        return out
+
     def max_torque(self, m: np.ndarray, t: float = 0.0) -> float:
         """max |m × H| [A/m] over the cells, the relaxation criterion."""
         h = self.field.field(m, t, out=self.h)

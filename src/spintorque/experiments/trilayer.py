@@ -75,7 +75,8 @@ class TrilayerExperiment:
     duration : time limit of the current run [s]; ``output_every``: table interval [s]
     integrator, dt [s], rtol : time stepping (``run`` table of the config); ``transport_rtol``:
         relative residual of each transport solve (``transport.rtol``); ``transport_update``:
-        ``"evaluation"`` or ``"step"`` (``run.transport_update``; None: the integrator's default);
+        ``"evaluation"``, ``"step"`` or ``"accepted"`` (``run.transport_update``; None: the
+        integrator's default);
         ``dt_max`` [s]: rk45/rk43's largest step (None: no limit; for time-step checks)
     settle_window [s], settle_tol : settled when no layer-average component moved more than
         ``settle_tol`` over the last ``settle_window`` and ``max|m x H| / Ms`` is below
@@ -163,9 +164,9 @@ class TrilayerExperiment:
                 and math.isfinite(self.moving_threshold) and self.moving_threshold >= 0):
             raise ValueError(f"TrilayerExperiment.moving_threshold = {self.moving_threshold!r} "
                              "must be >= 0, finite or None")
-        if self.transport_update not in (None, "step", "evaluation"):
+        if self.transport_update not in (None, "step", "evaluation", "accepted"):
             raise ValueError(f"TrilayerExperiment.transport_update = {self.transport_update!r}; "
-                             "allowed: None, 'step', 'evaluation'")
+                             "allowed: None, 'step', 'evaluation', 'accepted'")
         if not (isinstance(self.seed, int) and self.seed >= 0):
             raise ValueError(f"TrilayerExperiment.seed = {self.seed!r} must be an integer >= 0")
         if not any(self.fm2_initial) or len(self.fm2_initial) != 3:

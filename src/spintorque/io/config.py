@@ -471,9 +471,10 @@ class RunParams(_Model):
     dt: Positive = Field(1e-13, description="step [s] of fixed-step schemes, rk45's first step")
     dt_max: Positive | None = Field(None, description="rk45/rk43's largest step [s], > 0 (or none)")
     alpha: Float | None = Field(None, ge=0, description="damping override for the run [1], >= 0")
-    transport_update: Literal["step", "evaluation"] | None = Field(
-        None, description="transport solves: 'evaluation' (every field evaluation) or 'step' "
-        "(once per step, predicted in between); default: rk45 'evaluation', gspm 'step'"
+    transport_update: Literal["step", "evaluation", "accepted"] | None = Field(
+        None, description="transport solves: 'evaluation' (every field evaluation), 'step' "
+        "(once per step, predicted in between) or 'accepted' (rk45/rk43: once per accepted "
+        "step, after an error test on predicted s); default: rk45 'evaluation', gspm 'step'"
     )
     snapshot_every: Positive | None = Field(None, description="OVF snapshot interval [s], > 0")
     checkpoint_every: Positive = Field(

@@ -161,6 +161,15 @@ class SpinAccumulationField:
         self.solves = [(ts, ss) for ts, ss in self.solves if ts < t][-1:] + [(t, self.s.copy())]
         return self.s
 
+    def add_solve_correction(self, m: np.ndarray, t: float, out: np.ndarray) -> np.ndarray:
+        """Solve s at (m, t) and add ``c (s_solved − s_predicted) / mu0`` [A/m] to ``out``:
+        the change of this term's field from the prediction an evaluation under ``hold`` used
+        to the solution (``transport_update = "accepted"``). The solve is recorded as usual."""
+        s_pred = self.predict(t) if self.solves else np.zeros_like(self.s)
+        s_new = self.solve(m, t)
+        out += (s_new - s_pred) * self._c_over_mu0
+        return out
+
     def predict(self, t: float) -> np.ndarray:
         """s at time t [s] extrapolated linearly from the last two solves (no solve) [A/m]."""
         sa, sb, f = self._extrapolation(t)

@@ -12,6 +12,8 @@ import numpy as np
 from ..llg import LLG
 
 TRANSPORT_UPDATES = ("step", "evaluation")
+# "accepted" (adaptive Runge-Kutta only): one solve per accepted step, after the error test
+ADAPTIVE_TRANSPORT_UPDATES = (*TRANSPORT_UPDATES, "accepted")
 
 
 class TransportHold:
@@ -19,14 +21,17 @@ class TransportHold:
     spin accumulation) and the integrator's ``transport_update`` choice.
 
     ``with hold(True): rhs(...)`` evaluates with the terms predicting s (only when
-    ``transport_update == "step"``); the flags are always reset afterwards."""
+    ``transport_update`` is ``"step"`` or ``"accepted"``); the flags are always reset
+    afterwards. ``allowed``: the choices the integrator supports."""
 
-    def __init__(self, terms, transport_update: str, who: str):
-        if transport_update not in TRANSPORT_UPDATES:
+    def __init__(self, terms, transport_update: str, who: str,
+                 allowed: tuple[str, ...] = TRANSPORT_UPDATES):
+        if transport_update not in allowed:
             raise ValueError(
-                f"{who}: transport_update = {transport_update!r}; allowed: {TRANSPORT_UPDATES}"
+                f"{who}: transport_update = {transport_update!r}; allowed: {allowed}"
             )
-        self.terms = [t for t in terms if hasattr(t, "hold")] if transport_update == "step" else []
+        predicting = transport_update in ("step", "accepted")
+        self.terms = [t for t in terms if hasattr(t, "hold")] if predicting else []
         for term in self.terms:
             getattr(term, "once_per_step", lambda: None)()
 

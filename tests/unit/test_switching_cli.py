@@ -88,3 +88,16 @@ def test_bad_cli_input(cli, tmp_path):
     assert r.exit_code == 2 and "moving_threshold = -1" in r.output
     r = CliRunner().invoke(cli, ["table", str(tmp_path / "missing.sqlite")])
     assert r.exit_code == 2 and "does not exist" in r.output
+
+
+def test_transport_update_option_reaches_every_run(cli, tmp_path):
+    args = ["switching", "--preset", "smoke", "--workers", "1", "--currents", "6,14",
+            "--models", "diffusion", "--resolution", "4", "--out", str(tmp_path),
+            "--transport-update", "accepted"]
+    r = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    with Store(tmp_path / "store.sqlite") as st:
+        runs = [row.params for row in st.rows() if row.params.get("kind") == "switching"]
+    assert runs and all(p["experiment"]["transport_update"] == "accepted" for p in runs)
+    bad = CliRunner().invoke(cli, [*args[:-1], "every-stage"])
+    assert bad.exit_code == 2 and "--transport-update" in bad.output

@@ -78,10 +78,13 @@ def _experiment(name: str, materials: str, t_fm1_nm: float | None,
 
 
 def _overrides(integrator: str | None, dt_ps: float | None, dt_max_ps: float | None,
-              moving_threshold: float | None = None) -> dict:
-    """Experiment overrides from ``--integrator``, ``--dt``, ``--dt-max`` [ps] and
-    ``--moving-threshold``."""
+              moving_threshold: float | None = None,
+              transport_update: str | None = None) -> dict:
+    """Experiment overrides from ``--integrator``, ``--dt``, ``--dt-max`` [ps],
+    ``--moving-threshold`` and ``--transport-update``."""
     out: dict = {}
+    if transport_update is not None:
+        out["transport_update"] = transport_update
     if moving_threshold is not None:
         out["moving_threshold"] = moving_threshold
     if integrator is not None:
@@ -109,6 +112,10 @@ def _run_options(command):
                      help="GSPM time step in ps (default 0.1 ps)."),
         click.option("--dt-max", "dt_max_ps", type=float, default=None,
                      help="Largest rk45/rk43 step in ps (default: none; for time-step checks)."),
+        click.option("--transport-update", type=click.Choice(["step", "evaluation", "accepted"]),
+                     default=None,
+                     help="When the spin transport is solved (default per preset: 'step' for "
+                          "full; 'accepted' is faster at high current, docs/performance.md)."),
         click.option("--moving-threshold", type=float, default=None,
                      help="Label FM2 'FM2 moving' when its average changed by more than this "
                           "over the last settle window (e.g. 0.2; default: the 2 ns snapshot's "
@@ -294,7 +301,8 @@ def write_outputs(store, out: Path, resolution: float) -> str:
               help="Bisection resolution in 1e10 A/m² (default per preset: 10, full 0.1).")
 @_run_options
 def switching(preset_name, out_dir, scheduler, workers, models, currents, resolution, materials,
-              t_fm1, duration, rtol, integrator, dt_ps, dt_max_ps, moving_threshold):
+              t_fm1, duration, rtol, integrator, dt_ps, dt_max_ps, transport_update,
+              moving_threshold):
     """Critical currents of the FM1/spacer/FM2 pillar for both transport models (talk's table)."""
     from ..sweep.store import Store
 
@@ -306,7 +314,8 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
     coarse = _floats(currents, "--currents") if currents else COARSE[preset_name]
     coarse = [round(c / resolution) * res for c in coarse]
     base = _experiment(preset_name, materials, t_fm1, duration, rtol,
-                       **_overrides(integrator, dt_ps, dt_max_ps, moving_threshold))
+                       **_overrides(integrator, dt_ps, dt_max_ps, moving_threshold,
+                                    transport_update))
     out_dir = out_dir.resolve()  # task params hold absolute paths: same from any cwd
     out_dir.mkdir(parents=True, exist_ok=True)
     searches = {m: Bisection(coarse, res) for m in _models(models)}
@@ -369,8 +378,8 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
 @click.option("--scheduler", default=None, help="Address of an existing Dask scheduler.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None)
 def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, duration, rtol,
-          integrator, dt_ps, dt_max_ps, moving_threshold, animate, task, tasks_file, scheduler,
-          workers):
+          integrator, dt_ps, dt_max_ps, transport_update, moving_threshold, animate, task,
+          tasks_file, scheduler, workers):
     """Final states over a list of currents (no bisection), or any task over a JSON task list."""
     from ..sweep.store import Store
 
@@ -406,7 +415,8 @@ def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, du
     else:
         values = COARSE[preset_name]
     base = _experiment(preset_name, materials, t_fm1, duration, rtol,
-                       **_overrides(integrator, dt_ps, dt_max_ps, moving_threshold))
+                       **_overrides(integrator, dt_ps, dt_max_ps, moving_threshold,
+                                    transport_update))
     with Store(out_dir / "store.sqlite") as store, _runner(scheduler, workers) as runner:
         store.acquire()
         _adopt_folder(store, out_dir)

@@ -151,3 +151,34 @@ def test_synchronous_batches_do_not_speculate():
     b.record(100, "b")
     assert b.next_batch() == [50]  # one midpoint per open interval, nothing speculative
     assert b.candidate(speculate=False) is None and b.candidate() is not None
+
+
+def test_a_worker_does_not_idle_while_a_long_coarse_run_is_pending():
+    """Coarse runs whose length grows with the current (as at high current): when 100 is done
+    and 200 still runs, the free worker starts 150 instead of waiting (time units: a run at j
+    takes j/100; 150 then ends at 2.5–2.75, where waiting for 200 first would end the third run
+    at 3.25 or later), and the threshold is found all the same."""
+    evaluate, _ = talk_like([137.3], ["+x", "vortex"])
+    coarse = [100 * UNIT, 200 * UNIT]
+    searches = {"m": Bisection(coarse, RES)}
+    running, clock, arrivals = [], 0.0, []
+    while True:
+        while len(running) < 2 and (pick := propose_across(searches)) is not None:
+            _, k = pick
+            heapq.heappush(running, (clock + k * RES / (100 * UNIT), k))
+        if not running:
+            break
+        clock, k = heapq.heappop(running)
+        arrivals.append((k, clock))
+        searches["m"].record(k, evaluate([k * RES])[0])
+    assert [k for k, _ in arrivals[:3]] == [1000, 2000, 1500]
+    assert arrivals[2][1] == pytest.approx(2.5)
+    (lo, hi, a, b), = searches["m"].result.thresholds()
+    assert (round(lo / UNIT, 6), round(hi / UNIT, 6)) == (137.2, 137.3)
+    # no speculation next to a pending point between two known equal states
+    b2 = Bisection([0.0, 5 * UNIT, 10 * UNIT], RES)
+    for k in (100, 50, 0):
+        b2.take(k)
+    b2.record(0, "a")
+    b2.record(100, "a")
+    assert b2.candidate() is None  # 50 pending inside (0, 100), both ends "a"

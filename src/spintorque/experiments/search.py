@@ -161,7 +161,8 @@ class Bisection:
         Coarse points come first, highest current first (the longest runs start first).
         Then, per interval whose known ends differ, the midpoint of its widest gap between
         known and pending points, preferring intervals with fewer pending points; with
-        ``speculate=False`` intervals that already hold a pending point are skipped.
+        ``speculate=False`` intervals that already hold a pending point are skipped. With
+        nothing else to propose, a gap next to a pending point (:meth:`_beside_pending`).
         """
         if self._first:
             return (-1, -self._first[-1]), self._first[-1]
@@ -179,6 +180,28 @@ class Bisection:
             if hi - lo < 2:
                 continue
             cand = ((len(inside), lo - hi), (lo + hi) // 2)
+            if best is None or cand < best:
+                best = cand
+        if best is None and speculate and self.pending:
+            best = self._beside_pending(known)
+        return best
+
+    def _beside_pending(self, known: list[int]) -> tuple[tuple[int, int], int] | None:
+        """Last resort of a worker that would idle: the midpoint of the widest gap that has a
+        pending point at one end and no known pair with equal states around it (e.g. 150
+        while 200 of a coarse pair still runs and 100 is done). Ranked after every other
+        proposal; wasted only if the pending point's state turns out equal to its neighbour's."""
+        pts = self.result.points
+        marks = sorted(set(known) | self.pending)
+        best = None
+        for lo, hi in zip(marks, marks[1:], strict=False):
+            if hi - lo < 2 or (lo in pts and hi in pts):
+                continue
+            left = [k for k in known if k <= lo]
+            right = [k for k in known if k >= hi]
+            if left and right and pts[left[-1]] == pts[right[0]]:
+                continue
+            cand = ((len(self.pending) + 10**9, lo - hi), (lo + hi) // 2)
             if best is None or cand < best:
                 best = cand
         return best

@@ -51,7 +51,8 @@ def test_round_trip_and_digests():
     [({"t_spacer": 22e-9}, "t_spacer"), ({"model": "drift"}, "model"),
      ({"length": -1.0}, "length"), ({"materials": "iron"}, "materials"),
      ({"P_L": 1.0}, "P_L"), ({"cell": (4e-9, 4e-9)}, "cell"), ({"seed": -1}, "seed"),
-     ({"dt_max": 0.0}, "dt_max"), ({"transport_update": "stage"}, "transport_update")],
+     ({"dt_max": 0.0}, "dt_max"), ({"transport_update": "stage"}, "transport_update"),
+     ({"transport_update": "accepted", "integrator": "gspm"}, "transport_update")],
 )
 def test_bad_input_names_the_field(changes, field):
     with pytest.raises(ValueError, match=field):

@@ -167,6 +167,9 @@ class TrilayerExperiment:
         if self.transport_update not in (None, "step", "evaluation", "accepted"):
             raise ValueError(f"TrilayerExperiment.transport_update = {self.transport_update!r}; "
                              "allowed: None, 'step', 'evaluation', 'accepted'")
+        if self.transport_update == "accepted" and self.integrator not in ("rk45", "rk43"):
+            raise ValueError(f"TrilayerExperiment.transport_update = 'accepted' needs integrator "
+                             f"'rk45' or 'rk43' (integrator = {self.integrator!r})")
         if not (isinstance(self.seed, int) and self.seed >= 0):
             raise ValueError(f"TrilayerExperiment.seed = {self.seed!r} must be an integer >= 0")
         if not any(self.fm2_initial) or len(self.fm2_initial) != 3:

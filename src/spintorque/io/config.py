@@ -481,6 +481,14 @@ class RunParams(_Model):
         60.0, description="wall-clock time between checkpoints [s], > 0"
     )
 
+    @model_validator(mode="after")
+    def _accepted_needs_an_adaptive_scheme(self) -> RunParams:
+        # "accepted" solves after an error test: only rk45/rk43 have one (checked before relaxing)
+        if self.transport_update == "accepted" and self.integrator not in ("rk45", "rk43"):
+            _raise_if([("transport_update", self.transport_update,
+                        f"needs integrator 'rk45' or 'rk43' (integrator = {self.integrator!r})")])
+        return self
+
 
 # -- the whole run ---------------------------------------------------------------------------------
 

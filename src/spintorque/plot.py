@@ -160,6 +160,43 @@ def plot_switching_diagram(
     return _save(fig, png)
 
 
+def plot_motion(
+    points: dict[str, Sequence[tuple[float, float]]],
+    png: str | os.PathLike,
+    threshold: float | None = None,
+    title: str | None = None,
+) -> Path:
+    """FM2's motion at the end of each run against current density, one marker per model.
+
+    ``points``: ``{model: [(current_density [A/m²], motion [1]), ...]}``, where motion is the
+    largest change of a component of the layer average over the last settle window (0 at rest).
+    ``threshold`` [1]: drawn as a dashed line (the search's ``moving_threshold``), if given.
+    """
+    if not any(points.values()):
+        raise ValueError("points is empty: nothing to plot")
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    markers = "os^Dv<>"
+    for i, (model, pts) in enumerate(points.items()):
+        if not pts:
+            continue
+        pts = sorted(pts)
+        j = np.array([p[0] for p in pts]) / 1e10
+        ax.plot(j, [p[1] for p in pts], marker=markers[i % len(markers)], ms=5, lw=0.8,
+                label=model)
+    if threshold is not None:
+        ax.axhline(threshold, color="0.4", ls="--", lw=0.8,
+                   label=f"moving threshold {threshold:g}")
+    ax.set_xlabel("current density j (10¹⁰ A/m², FM1 → FM2)")
+    ax.set_ylabel("FM2 motion over the last settle window (1)")
+    ax.set_ylim(bottom=0)
+    ax.grid(color="0.9")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return _save(fig, png)
+
+
 def animate_layer(
     frames: np.ndarray,
     times: Sequence[float],

@@ -62,3 +62,12 @@ def test_layers_diagram_and_animation(tmp_path, captured):
     assert gif is not None and gif.read_bytes()[:3] == b"GIF"
     with pytest.raises(ValueError, match="shape"):
         plot.plot_layers(m[..., :2], [("FM1", 0, 2)], (1, 1, 1), tmp_path / "x.png")
+
+
+def test_motion_against_current(tmp_path, captured):
+    pts = {"diffusion": [(150e10, 0.64), (100e10, 0.1)], "moment": [(90e10, 0.5)]}
+    assert plot.plot_motion(pts, tmp_path / "motion.png", threshold=0.2).is_file()
+    (labels,) = captured
+    _labels_have_units(labels)
+    with pytest.raises(ValueError, match="empty"):
+        plot.plot_motion({"diffusion": []}, tmp_path / "x.png")

@@ -101,3 +101,36 @@ def test_transport_update_option_reaches_every_run(cli, tmp_path):
     assert runs and all(p["experiment"]["transport_update"] == "accepted" for p in runs)
     bad = CliRunner().invoke(cli, [*args[:-1], "every-stage"])
     assert bad.exit_code == 2 and "--transport-update" in bad.output
+
+
+def test_table_draws_fm2_motion_against_current_with_the_stores_threshold(tmp_path,
+                                                                           monkeypatch):
+    """Runs that report FM2's motion get a motion-vs-current figure with the moving threshold
+    they were classified with; the points are the runs' own, by model."""
+    from spintorque import plot
+
+    drawn = {}
+    monkeypatch.setattr(plot, "plot_motion",
+                        lambda pts, png, threshold=None, title=None:
+                        drawn.update(pts=pts, png=png, threshold=threshold))
+    with Store(tmp_path / "store.sqlite") as st:
+        for model, j, motion, state in (("diffusion", 100e10, 0.097, "FM2 −x"),
+                                        ("diffusion", 150e10, 0.644, "FM2 moving"),
+                                        ("moment", 90e10, 0.5, "FM2 moving")):
+            key = f"{model}/{j}"
+            st.add(key, {"kind": "switching", "model": model, "current": j,
+                         "experiment": {"moving_threshold": 0.2}})
+            st.mark_done(key, {"state": state, "label": state, "current": j,
+                               "motion": {"FM1": 0.05, "FM2": motion}, "files": {}})
+        commands.write_outputs(st, tmp_path, 0.1e10)
+    assert drawn["png"] == tmp_path / "motion.png" and drawn["threshold"] == 0.2
+    assert drawn["pts"] == {"diffusion": [(100e10, 0.097), (150e10, 0.644)],
+                            "moment": [(90e10, 0.5)]}
+
+
+def test_no_motion_figure_when_no_run_reports_motion(cli, tmp_path):
+    out = tmp_path / "sw"
+    args = ["switching", "--preset", "smoke", "--out", str(out), "--workers", "1",
+            "--currents", "6,14"]
+    assert CliRunner().invoke(cli, args, catch_exceptions=False).exit_code == 0
+    assert (out / "switching.png").is_file() and not (out / "motion.png").exists()

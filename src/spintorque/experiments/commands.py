@@ -255,8 +255,9 @@ def runs_markdown(rows: list[list]) -> str:
 
 
 def write_outputs(store, out: Path, resolution: float) -> str:
-    """Write ``table.md``, ``table.csv``, ``runs.md``, ``runs.csv`` (every run) and
-    ``switching.png`` into ``out``; return the table's Markdown."""
+    """Write ``table.md``, ``table.csv``, ``runs.md``, ``runs.csv`` (every run),
+    ``switching.png`` and, where the runs' motion is known, ``motion.png`` into ``out``; return
+    the table's Markdown."""
     import csv
 
     from .. import plot
@@ -280,7 +281,28 @@ def write_outputs(store, out: Path, resolution: float) -> str:
         writer.writerow(RUN_COLUMNS)
         writer.writerows([["" if v is None else v for v in x] for x in rows])
     plot.plot_switching_diagram(points, out / "switching.png", "final FM2 state vs current")
+    _plot_motion(store, rows, out / "motion.png")
     return md
+
+
+def _plot_motion(store, rows: list[list], png: Path) -> None:
+    """``motion.png``: FM2's motion against current, both models, with the store's moving
+    threshold if its runs used one; nothing when no run's motion is known."""
+    from .. import plot
+
+    i_model, i_j, i_motion = (RUN_COLUMNS.index(c) for c in
+                              ("model", "j (1e10 A/m²)", "FM2 motion (1)"))
+    points: dict[str, list[tuple[float, float]]] = {}
+    for x in rows:
+        if x[i_motion] is not None:
+            points.setdefault(x[i_model], []).append((x[i_j] * UNIT, x[i_motion]))
+    if not points:
+        return
+    thresholds = {row.params.get("experiment", {}).get("moving_threshold")
+                  for row in store.rows("done") if row.params.get("kind") == "switching"}
+    thresholds.discard(None)
+    plot.plot_motion(points, png, next(iter(thresholds)) if len(thresholds) == 1 else None,
+                     "FM2 motion at the end of each run")
 
 
 @click.command()

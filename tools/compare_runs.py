@@ -4,7 +4,9 @@
         [--layer FM2] [--title TEXT]
 
 Each run is ``LABEL=PATH`` to a ``table.tsv`` written by a run (columns ``t (s)``,
-``mx_FM2``, ...). One panel per component, time in ns, averages dimensionless.
+``mx_FM2``, ...), or ``LABEL=PATH1::PATH2::...`` for a run continued from the final state of the
+one before (each table's time starts where the previous one ended). One panel per component,
+time in ns, averages dimensionless.
 """
 
 from __future__ import annotations
@@ -31,10 +33,26 @@ def read_layer(path: str, layer: str) -> tuple[np.ndarray, np.ndarray]:
     return data[:, 0], data[:, [header.index(n) for n in names]]
 
 
+def read_continued(paths: list[str], layer: str) -> tuple[np.ndarray, np.ndarray]:
+    """One run from tables of its consecutive legs, each shifted to start where the last ended
+    (a continued leg repeats its start, the previous leg's end, which is dropped)."""
+    ts, ms, t_end = [], [], 0.0
+    for i, path in enumerate(paths):
+        t, m = read_layer(path, layer)
+        t = t - t[0] + t_end
+        if i:
+            t, m = t[1:], m[1:]
+        ts.append(t)
+        ms.append(m)
+        t_end = t[-1]
+    return np.concatenate(ts), np.concatenate(ms)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", help="PNG file to write")
-    ap.add_argument("runs", nargs="+", help="LABEL=PATH to a table.tsv")
+    ap.add_argument("runs", nargs="+",
+                    help="LABEL=PATH to a table.tsv (PATH1::PATH2: a continued run)")
     ap.add_argument("--layer", default="FM2")
     ap.add_argument("--title", default=None)
     args = ap.parse_args()
@@ -43,7 +61,7 @@ def main() -> None:
         label, sep, path = spec.partition("=")
         if not sep:
             raise SystemExit(f"run {spec!r}: expected LABEL=PATH")
-        t, m = read_layer(path, args.layer)
+        t, m = read_continued(path.split("::"), args.layer)
         for k, ax in enumerate(axes):
             ax.plot(t * 1e9, m[:, k], label=label, lw=1)
     for k, ax in enumerate(axes):

@@ -1,0 +1,53 @@
+"""The helper scripts in tools/: continue a finished run from its final state and overlay
+both legs (smoke preset, seconds)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _tool(name: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "tools" / name), *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_continue_run_starts_from_the_final_state_and_compare_runs_joins_the_legs(tmp_path):
+    from spintorque.experiments.runner import run_switching_point
+    from spintorque.experiments.trilayer import preset
+
+    first = tmp_path / "first"
+    exp = preset("smoke", model="diffusion", duration=0.05e-9, min_duration=0.05e-9)
+    run_switching_point(exp, 10e10, out_dir=first, figures=False, checkpoint_every=None)
+    second = tmp_path / "second"
+    done = _tool("continue_run.py", str(first), str(second), "--model", "diffusion",
+                 "--current", "10", "--preset", "smoke", "--duration", "0.05",
+                 "--moving-threshold", "0.2")
+    assert done.returncode == 0, done.stderr
+    res = json.loads(done.stdout.strip().splitlines()[-1])
+    assert res["state"] == "FM2 +x" and set(res["motion"]) == {"FM1", "FM2"}
+    # the second leg's m starts exactly where the first ended (s is solved afresh, so the
+    # transport columns agree only to the solver tolerance)
+    header = (first / "table.tsv").read_text(encoding="utf-8").splitlines()[0].split("\t")
+    m_cols = [i for i, name in enumerate(header) if re.fullmatch(r"m[xyz](_\w+)?", name)]
+    assert len(m_cols) >= 9  # total, FM1, FM2
+    head = np.loadtxt(second / "table.tsv", skiprows=1, ndmin=2)[0, m_cols]
+    tail = np.loadtxt(first / "table.tsv", skiprows=1, ndmin=2)[-1, m_cols]
+    np.testing.assert_allclose(head, tail, atol=1e-12)
+
+    png = tmp_path / "both.png"
+    joined = _tool("compare_runs.py", str(png),
+                   f"10={first / 'table.tsv'}::{second / 'table.tsv'}")
+    assert joined.returncode == 0 and png.stat().st_size > 5000, joined.stderr
+
+    missing = _tool("continue_run.py", str(tmp_path), str(tmp_path / "x"), "--model",
+                    "diffusion", "--current", "10", "--preset", "smoke")
+    assert missing.returncode != 0 and "no final.npy" in missing.stderr
+    assert "Traceback" not in missing.stderr

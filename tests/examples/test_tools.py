@@ -51,3 +51,31 @@ def test_continue_run_starts_from_the_final_state_and_compare_runs_joins_the_leg
                     "diffusion", "--current", "10", "--preset", "smoke")
     assert missing.returncode != 0 and "no final.npy" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def _synthetic_table(folder: Path, mx_fm2: np.ndarray, dt: float = 1e-11) -> None:
+    folder.mkdir(parents=True)
+    t = dt * np.arange(mx_fm2.size)
+    rows = "\n".join(f"{a:.17g}\t{b:.17g}\t0.0" for a, b in zip(t, mx_fm2, strict=True))
+    (folder / "table.tsv").write_text(f"t (s)\tmx_FM2\tmy_FM2\n{rows}\n", encoding="utf-8")
+
+
+def test_excursions_separates_an_excursion_from_a_wobble_at_minus_x(tmp_path):
+    t = 1e-11 * np.arange(201)  # 0 .. 2 ns
+    reversed_ = np.where(t < 0.8e-9, 0.75 - 2e9 * t, -0.85)
+    wobble = reversed_ + 0.1 * np.sin(2 * np.pi * t / 0.2e-9) * (t > 1e-9)
+    excursion = np.where((t >= 1.5e-9) & (t < 1.8e-9), 0.3, reversed_)
+    _synthetic_table(tmp_path / "runs" / "moment" / "j+86.8e10", wobble)
+    _synthetic_table(tmp_path / "runs" / "moment" / "j+86.9e10", excursion)
+    _synthetic_table(tmp_path / "runs" / "moment" / "j+90e10", reversed_[:50])  # unfinished
+    done = _tool("excursions.py", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    rows = {line.split("|")[2].strip(): line.split("|")[3:5] for line in done.stdout.splitlines()
+            if line.startswith("| moment")}
+    assert set(rows) == {"86.8", "86.9"}  # 90 ends at 0.49 ns, before --after 1 ns: skipped
+    assert float(rows["86.8"][0]) < -0.7 and rows["86.8"][1].strip() == "none"
+    assert float(rows["86.9"][0]) == 0.3 and float(rows["86.9"][1]) == 1.5
+    assert "ends at 0.49 ns" in done.stderr
+
+    empty = _tool("excursions.py", str(tmp_path / "runs"))
+    assert empty.returncode == 2 and "no runs/" in empty.stderr and "Traceback" not in empty.stderr

@@ -103,6 +103,24 @@ def test_transport_update_option_reaches_every_run(cli, tmp_path):
     assert bad.exit_code == 2 and "--transport-update" in bad.output
 
 
+def test_cell_option_sets_every_runs_mesh_and_rejects_what_does_not_tile(cli, tmp_path):
+    """``--cell`` [nm] (one edge or DX,DY,DZ) reaches every run's experiment in metres; a cell
+    that does not divide a layer, or a malformed one, is a usage error naming the field."""
+    args = ["sweep", "--preset", "smoke", "--workers", "1", "--currents", "6",
+            "--models", "diffusion", "--out", str(tmp_path), "--cell", "16,16,10"]
+    r = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    with Store(tmp_path / "store.sqlite") as st:
+        runs = [row.params for row in st.rows() if row.params.get("kind") == "switching"]
+    assert runs and all(p["experiment"]["cell"] == pytest.approx([16e-9, 16e-9, 10e-9])
+                        for p in runs)
+    untiled = CliRunner().invoke(cli, [*args[:-1], "4,4,3"])
+    assert untiled.exit_code == 2 and "whole number of cells of dz" in untiled.output
+    for bad in ("4,4", "0", "a"):
+        r = CliRunner().invoke(cli, [*args[:-1], bad])
+        assert r.exit_code == 2 and "--cell" in r.output and "Traceback" not in r.output
+
+
 def test_table_draws_fm2_motion_against_current_with_the_stores_threshold(tmp_path,
                                                                            monkeypatch):
     """Runs that report FM2's motion get a motion-vs-current figure with the moving threshold

@@ -104,16 +104,16 @@ def test_transport_update_option_reaches_every_run(cli, tmp_path):
 
 
 def test_cell_option_sets_every_runs_mesh_and_rejects_what_does_not_tile(cli, tmp_path):
-    """``--cell`` [nm] (one edge or DX,DY,DZ) reaches every run's experiment in metres; a cell
+    """``--cell`` [nm] (one edge or DX,DY,DZ) and ``--seed`` reach every run's experiment; a cell
     that does not divide a layer, or a malformed one, is a usage error naming the field."""
     args = ["sweep", "--preset", "smoke", "--workers", "1", "--currents", "6",
-            "--models", "diffusion", "--out", str(tmp_path), "--cell", "16,16,10"]
+            "--models", "diffusion", "--seed", "7", "--out", str(tmp_path), "--cell", "16,16,10"]
     r = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert r.exit_code == 0, r.output
     with Store(tmp_path / "store.sqlite") as st:
         runs = [row.params for row in st.rows() if row.params.get("kind") == "switching"]
     assert runs and all(p["experiment"]["cell"] == pytest.approx([16e-9, 16e-9, 10e-9])
-                        for p in runs)
+                        and p["experiment"]["seed"] == 7 for p in runs)
     untiled = CliRunner().invoke(cli, [*args[:-1], "4,4,3"])
     assert untiled.exit_code == 2 and "whole number of cells of dz" in untiled.output
     for bad in ("4,4", "0", "a"):

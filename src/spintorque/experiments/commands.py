@@ -89,10 +89,13 @@ def _cell(text: str | None) -> dict:
 
 def _overrides(integrator: str | None, dt_ps: float | None, dt_max_ps: float | None,
               moving_threshold: float | None = None,
-              transport_update: str | None = None, cell: str | None = None) -> dict:
+              transport_update: str | None = None, cell: str | None = None,
+              seed: int | None = None) -> dict:
     """Experiment overrides from ``--integrator``, ``--dt``, ``--dt-max`` [ps],
-    ``--moving-threshold``, ``--transport-update`` and ``--cell`` [nm]."""
+    ``--moving-threshold``, ``--transport-update``, ``--cell`` [nm] and ``--seed``."""
     out: dict = _cell(cell)
+    if seed is not None:
+        out["seed"] = seed
     if transport_update is not None:
         out["transport_update"] = transport_update
     if moving_threshold is not None:
@@ -116,6 +119,8 @@ def _run_options(command):
         click.option("--cell", default=None,
                      help="Cell in nm: one edge or DX,DY,DZ (default per preset: full 4, "
                           "medium 8,8,10, quick 16,16,20); for mesh checks."),
+        click.option("--seed", type=click.IntRange(min=0), default=None,
+                     help="Seed of FM1's random initial state (default 1)."),
         click.option("--duration", type=float, default=None, help="Time limit per run in ns."),
         click.option("--rtol", type=float, default=None,
                      help="rk45/rk43 relative tolerance (default 1e-5)."),
@@ -336,7 +341,7 @@ def _plot_motion(store, rows: list[list], png: Path) -> None:
               help="Bisection resolution in 1e10 A/m² (default per preset: 10, full 0.1).")
 @_run_options
 def switching(preset_name, out_dir, scheduler, workers, models, currents, resolution, materials,
-              t_fm1, cell, duration, rtol, integrator, dt_ps, dt_max_ps, transport_update,
+              t_fm1, cell, seed, duration, rtol, integrator, dt_ps, dt_max_ps, transport_update,
               moving_threshold):
     """Critical currents of the FM1/spacer/FM2 pillar for both transport models (talk's table)."""
     from ..sweep.store import Store
@@ -350,7 +355,7 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
     coarse = [round(c / resolution) * res for c in coarse]
     base = _experiment(preset_name, materials, t_fm1, duration, rtol,
                        **_overrides(integrator, dt_ps, dt_max_ps, moving_threshold,
-                                    transport_update, cell))
+                                    transport_update, cell, seed))
     out_dir = out_dir.resolve()  # task params hold absolute paths: same from any cwd
     out_dir.mkdir(parents=True, exist_ok=True)
     searches = {m: Bisection(coarse, res) for m in _models(models)}
@@ -412,9 +417,9 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
               default=None, help="JSON object {key: params} for --task.")
 @click.option("--scheduler", default=None, help="Address of an existing Dask scheduler.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None)
-def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, cell, duration,
-          rtol, integrator, dt_ps, dt_max_ps, transport_update, moving_threshold, animate, task,
-          tasks_file, scheduler, workers):
+def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, cell, seed,
+          duration, rtol, integrator, dt_ps, dt_max_ps, transport_update, moving_threshold,
+          animate, task, tasks_file, scheduler, workers):
     """Final states over a list of currents (no bisection), or any task over a JSON task list."""
     from ..sweep.store import Store
 
@@ -451,7 +456,7 @@ def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, ce
         values = COARSE[preset_name]
     base = _experiment(preset_name, materials, t_fm1, duration, rtol,
                        **_overrides(integrator, dt_ps, dt_max_ps, moving_threshold,
-                                    transport_update, cell))
+                                    transport_update, cell, seed))
     with Store(out_dir / "store.sqlite") as store, _runner(scheduler, workers) as runner:
         store.acquire()
         _adopt_folder(store, out_dir)

@@ -79,3 +79,33 @@ def test_excursions_separates_an_excursion_from_a_wobble_at_minus_x(tmp_path):
 
     empty = _tool("excursions.py", str(tmp_path / "runs"))
     assert empty.returncode == 2 and "no runs/" in empty.stderr and "Traceback" not in empty.stderr
+
+
+def test_refine_relaxed_writes_the_cache_a_finer_sweep_loads(tmp_path):
+    """The coarse relaxed state, split into sub-cells and relaxed again, lands under the name
+    the sweep's relax task looks for; a cell that does not refine the grid is a clear error."""
+    from spintorque.experiments.runner import relax_state
+    from spintorque.experiments.trilayer import preset
+
+    coarse_exp = preset("smoke")
+    coarse = tmp_path / "coarse.npy"
+    m_coarse, _ = relax_state(coarse_exp, coarse)
+    out = tmp_path / "fine"
+    done = _tool("refine_relaxed.py", str(coarse), str(out), "--preset", "smoke",
+                 "--cell", "16,16,10")
+    assert done.returncode == 0, done.stderr
+    fine_exp = preset("smoke", cell=(16e-9, 16e-9, 10e-9))
+    cache = out / f"relaxed_{fine_exp.digest(relax_only=True)}.npy"
+    m_fine, info = relax_state(fine_exp, cache)
+    assert info == {"cached": str(cache)}  # the sweep would load it, not relax afresh
+    assert m_fine.shape == (*m_coarse.shape[:2], 2 * m_coarse.shape[2], 3)
+    # a state relaxed on the coarse grid is near a fine-grid minimum: the average moves by
+    # 1.6e-3 here, where a fresh fine-grid relaxation (a new random FM1) ends 1.0e-2 away in
+    # mx and 7e-3 in my, so 3e-3 tells the two apart
+    np.testing.assert_allclose(m_fine.mean(axis=(0, 1, 2)), m_coarse.mean(axis=(0, 1, 2)),
+                               atol=3e-3)
+
+    bad = _tool("refine_relaxed.py", str(coarse), str(out), "--preset", "smoke",
+                "--cell", "16,16,15")
+    assert bad.returncode == 2 and "whole number of cells" in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -25,7 +25,8 @@ import numpy as np
 
 
 def main(argv: list[str] | None = None) -> int:
-    from spintorque.experiments.runner import _atomic_save, _build
+    from spintorque.experiments.commands import relaxed_cache
+    from spintorque.experiments.runner import relax_state
     from spintorque.experiments.trilayer import preset
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -42,31 +43,29 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f"--cell = {args.cell!r}: need DX,DY,DZ in nm")
         over = {"cell": cell} if args.seed is None else {"cell": cell, "seed": args.seed}
         exp = preset(args.preset, **over)
-        sim = _build(exp, 0.0)
-        fine_shape = sim.m0.shape
         factors = [f // c if c and f % c == 0 else 0
-                   for f, c in zip(fine_shape[:3], coarse.shape[:3], strict=True)]
+                   for f, c in zip(exp.shape, coarse.shape[:3], strict=True)]
         if coarse.ndim != 4 or coarse.shape[3] != 3 or not all(factors):
             raise ValueError(f"{args.coarse}: shape {coarse.shape} does not refine to the "
-                             f"fine grid {fine_shape} by whole factors")
+                             f"fine grid {exp.shape} by whole factors")
     except (OSError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     m0 = coarse
     for axis, factor in enumerate(factors):
         m0 = np.repeat(m0, factor, axis=axis)
-    t0 = time.perf_counter()
-    m, info = sim.relax(m0)
-    if not np.isfinite(m).all():
-        print("error: relaxation produced NaN/Inf", file=sys.stderr)
-        return 1
+    target = relaxed_cache(exp, args.out_dir)
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    target = args.out_dir / f"relaxed_{exp.digest(relax_only=True)}.npy"
-    _atomic_save(target, m)
-    moved = float(np.abs(m - m0).max())
-    print(f"refined {coarse.shape[:3]} -> {fine_shape[:3]} (factors {factors}), relaxed in "
+    target.unlink(missing_ok=True)  # relax_state would load an old cache instead of relaxing
+    t0 = time.perf_counter()
+    try:
+        m, info = relax_state(exp, target, start=m0)
+    except FloatingPointError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"refined {coarse.shape[:3]} -> {exp.shape} (factors {factors}), relaxed in "
           f"{time.perf_counter() - t0:.1f} s ({info.get('iterations')} iterations, largest "
-          f"change of a cell component {moved:.3g}); wrote {target}")
+          f"change of a cell component {float(np.abs(m - m0).max()):.3g}); wrote {target}")
     return 0
 
 

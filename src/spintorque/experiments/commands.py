@@ -174,9 +174,14 @@ def _adopt_folder(store, out: Path) -> None:
     store.set_meta("out_dir", str(out))
 
 
+def relaxed_cache(exp: TrilayerExperiment, out: Path) -> Path:
+    """Where a sweep in ``out`` keeps (and looks for) the relaxed state of ``exp``."""
+    return out / f"relaxed_{exp.digest(relax_only=True)}.npy"
+
+
 def _relax_once(runner, store, exp: TrilayerExperiment, out: Path) -> str:
     """Relax the zero-current state once (shared by all models and currents); its .npy path."""
-    cache = out / f"relaxed_{exp.digest(relax_only=True)}.npy"
+    cache = relaxed_cache(exp, out)
     key = f"relax/{exp.digest(relax_only=True)}"
     runner.run(store, RELAX_TASK, {key: {"kind": "relax", "experiment": exp.to_dict(),
                                          "cache": str(cache)}}, progress=False)

@@ -76,19 +76,22 @@ def _atomic_save(path: Path, array: np.ndarray) -> None:
     os.replace(tmp, path)
 
 
-def relax_state(exp: TrilayerExperiment | dict, cache: str | os.PathLike | None = None
-                ) -> tuple[np.ndarray, dict]:
+def relax_state(exp: TrilayerExperiment | dict, cache: str | os.PathLike | None = None,
+                start: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
     """The relaxed zero-current state (unit m, shape ``grid.vshape``) and what relaxing did.
 
     The relaxed state does not depend on the model or the current (the relaxation has no
-    transport term), so it is computed once and cached as ``cache`` (``.npy``) if given.
+    transport term), so it is computed once and cached as ``cache`` (``.npy``) if given; an
+    existing cache is loaded, not relaxed again. ``start``: the state to relax from (default:
+    the experiment's initial state, FM1 random and FM2 uniform), e.g. a coarser mesh's relaxed
+    state carried to this mesh (``tools/refine_relaxed.py``).
     """
     exp = _experiment(exp)
     if cache is not None and Path(cache).is_file():
         return np.load(cache), {"cached": str(cache)}
     sim = _build(exp, 0.0)
     t0 = time.perf_counter()
-    m, info = sim.relax(sim.m0)
+    m, info = sim.relax(sim.m0 if start is None else start)
     info = {**info, "wall_s": time.perf_counter() - t0}
     if not np.isfinite(m).all():
         raise FloatingPointError("relaxation produced NaN/Inf in m")

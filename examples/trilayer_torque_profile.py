@@ -22,7 +22,7 @@ import numpy as np
 
 from spintorque.experiments.runner import relax_state
 from spintorque.experiments.trilayer import preset
-from spintorque.io.config import config_from_dict
+from spintorque.config import config_from_dict
 from spintorque.simulation import build_sample
 from spintorque.transport.diffusion import DiffusionModel
 from spintorque.transport.moment import MomentModel

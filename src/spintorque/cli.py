@@ -156,7 +156,7 @@ def run(config: Path, out_dir: Path, restart: bool) -> None:
 
     Running again on the folder of an unfinished run resumes it; a finished run is not redone.
     """
-    from .io.config import load_config
+    from .config import load_config
 
     cfg = load_config(config)
     from .simulation import run_config  # imported here: validate and --help stay fast
@@ -171,7 +171,7 @@ def run(config: Path, out_dir: Path, restart: bool) -> None:
 @click.argument("config", type=_CONFIG)
 def validate(config: Path) -> None:
     """Check CONFIG without running it and print a summary (grid, layers, memory)."""
-    from .io.config import load_config
+    from .config import load_config
 
     cfg = load_config(config)
     click.echo(summary(cfg, str(config)))

@@ -1,6 +1,6 @@
 """The simulation driver: a validated config -> sample, fields, LLG -> relax -> run with outputs.
 
-``build(cfg)`` turns a :class:`spintorque.io.config.RunConfig` into a :class:`Simulation` (sample,
+``build(cfg)`` turns a :class:`spintorque.config.RunConfig` into a :class:`Simulation` (sample,
 initial magnetization, field terms, torques, LLG). ``run_config(cfg, out_dir)`` relaxes (if
 enabled) and integrates for ``cfg.run.duration`` seconds, writing into ``out_dir``:
 
@@ -41,6 +41,7 @@ from .fields.anisotropy import UniaxialAnisotropy
 from .fields.base import EffectiveField
 from .fields.exchange import Exchange
 from .fields.zeeman import Zeeman
+from .initial import initial_state
 from .io.checkpoint import (
     Checkpoint,
     atomic_write,
@@ -51,7 +52,7 @@ from .io.checkpoint import (
     save_checkpoint,
 )
 from .io.errors import UserError
-from .io.ovf import read_magnetization, write_magnetization
+from .io.ovf import write_magnetization
 from .io.table import TableWriter
 from .materials import Material, Sample
 
@@ -122,73 +123,9 @@ def build_sample(cfg: Any) -> Sample:
     return Sample.stack(nxy, cell, layers)
 
 
-def initial_state(cfg: Any, sample: Sample) -> np.ndarray:
-    """Unit magnetization at t = 0 from the layers' ``initial`` entries, shape ``grid.vshape``.
-
-    Forms: ``uniform = [x, y, z]``; ``random = {seed}`` (Gaussian components, normalised);
-    ``vortex = {center [m], polarity ±1, chirality ±1, core_radius [m]}`` with
-    m ∝ (−c (y − yc), c (x − xc), p R); ``file = "path.ovf"`` (values on the whole grid or on the
-    layer alone). Layers without ``initial`` start along +x. Non-magnetic cells are zero.
-    """
-    grid = sample.grid
-    m = np.zeros(grid.vshape)
-    x, y, _ = grid.coordinates()
-    for layer in cfg.layer:
-        mask = sample.mask(layer.name)
-        if not sample.materials[sample.names.index(layer.name)].magnetic:
-            continue
-        k0, k1 = sample.z_range(layer.name)
-        init = _get(layer, "initial")
-        where = f"layer {layer.name!r}: initial"
-        if init is None:
-            m[mask] = (1.0, 0.0, 0.0)
-        elif _get(init, "uniform") is not None:
-            v = np.asarray(_get(init, "uniform"), float)
-            if v.shape != (3,) or not np.linalg.norm(v) > 0:
-                raise UserError(f"{where}.uniform = {v.tolist()}: need a nonzero 3-vector")
-            m[mask] = v / np.linalg.norm(v)
-        elif _get(init, "random") is not None:
-            seed = int(_get(_get(init, "random"), "seed", 0))
-            rng = np.random.default_rng(seed)
-            v = rng.normal(size=(*grid.shape[:2], k1 - k0, 3))
-            m[:, :, k0:k1] = v / np.linalg.norm(v, axis=-1, keepdims=True)
-        elif _get(init, "vortex") is not None:
-            vx = _get(init, "vortex")
-            size = grid.size
-            center = _get(vx, "center", [grid.origin[0] + size[0] / 2,
-                                         grid.origin[1] + size[1] / 2])
-            p = float(_get(vx, "polarity", 1))
-            c = float(_get(vx, "chirality", 1))
-            radius = float(_get(vx, "core_radius", 10e-9))
-            dx = np.broadcast_to(x - center[0], grid.shape)
-            dy = np.broadcast_to(y - center[1], grid.shape)
-            v = np.stack([-c * dy, c * dx, np.full(grid.shape, p * radius)], axis=-1)
-            v /= np.linalg.norm(v, axis=-1, keepdims=True)
-            m[mask] = v[mask]
-        elif _get(init, "file") is not None:
-            path = Path(_get(init, "file"))
-            values, _ = read_magnetization(path)
-            nx, ny, nz = grid.shape
-            if values.shape == grid.vshape:
-                m[mask] = values[mask]
-            elif values.shape == (nx, ny, k1 - k0, 3):
-                m[:, :, k0:k1] = values
-            else:
-                raise UserError(
-                    f"{where}.file = {str(path)!r}: values of shape {values.shape[:3]}; allowed: "
-                    f"the grid {grid.shape} or the layer {(nx, ny, k1 - k0)}"
-                )
-            if not np.all(np.linalg.norm(m[mask], axis=-1) > 0):
-                raise UserError(f"{where}.file = {str(path)!r}: zero vectors in a magnetic layer")
-        else:
-            raise UserError(f"{where} = {init!r}; allowed: uniform, random, vortex, file")
-    m[~sample.magnetic] = 0.0
-    return m
-
-
 def applied_field(spec: Any) -> Callable[[float], np.ndarray] | np.ndarray:
     """mu0·H(t) [T] of the ``[field]`` section: the constant ``B`` plus the named time form's
-    ``value(t)`` (``sine``, ``pulse``, ``ramp`` of :mod:`spintorque.io.config`; never code)."""
+    ``value(t)`` (``sine``, ``pulse``, ``ramp`` of :mod:`spintorque.config`; never code)."""
     b0 = np.asarray(_get(spec, "B", (0.0, 0.0, 0.0)), float)
     form = _get(spec, "time")
     if form is None:
@@ -437,7 +374,7 @@ def _torques(cfg: Any, sample: Sample, alpha: float | None) -> list:
     sl = _get(spec, "slonczewski")
     if zl is None and sl is None:
         return out
-    from .transport.local import Slonczewski, ZhangLi
+    from .dynamics.torques import Slonczewski, ZhangLi
 
     if zl is not None:
         out.append(ZhangLi(sample, current_density=tuple(_get(zl, "current_density")),
@@ -455,7 +392,7 @@ def _torques(cfg: Any, sample: Sample, alpha: float | None) -> list:
 def as_config(cfg: Any) -> Any:
     """A validated ``RunConfig`` from a ``RunConfig`` or a plain dict (validated here)."""
     if isinstance(cfg, dict):
-        from .io.config import config_from_dict
+        from .config import config_from_dict
 
         return config_from_dict(cfg)
     return cfg

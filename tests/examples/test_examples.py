@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spintorque.io.config import config_from_dict, load_config
+from spintorque.config import config_from_dict, load_config
 from spintorque.io.table import read_table
 from spintorque.simulation import run_config
 

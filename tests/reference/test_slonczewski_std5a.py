@@ -23,7 +23,7 @@ from spintorque.dynamics.integrators import make_integrator
 from spintorque.dynamics.minimize import minimize
 from spintorque.fields import EffectiveField, Exchange
 from spintorque.fields.demag import Demag
-from spintorque.transport.local import Slonczewski
+from spintorque.dynamics.torques import Slonczewski
 
 REFERENCE = "mumax2__certification_stdproblem5a_m-oommf.txt"
 

@@ -22,7 +22,7 @@ from spintorque.dynamics.minimize import minimize
 from spintorque.fields import EffectiveField, Exchange
 from spintorque.fields.demag import Demag
 from spintorque.transport.coupling import SpinAccumulationField
-from spintorque.transport.local import ZhangLi
+from spintorque.dynamics.torques import ZhangLi
 
 CELLS = (20, 20, 2)  # 5 nm cubes
 SIZE = (100e-9, 100e-9, 10e-9)  # m

@@ -52,7 +52,7 @@ from spintorque.dynamics.integrators import make_integrator
 from spintorque.dynamics.minimize import minimize
 from spintorque.fields import EffectiveField, Exchange
 from spintorque.fields.demag import Demag
-from spintorque.transport.local import ZhangLi
+from spintorque.dynamics.torques import ZhangLi
 
 REFERENCE = "Boris2__muMAG5_Porter_OOMMF_solution_beta_0.05.txt"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from spintorque.io.config import tomllib
+from spintorque.config import tomllib
 
 #: a small trilayer that uses every table of the schema (2 + 1 + 3 = 6 cells along z)
 BASE_TOML = """

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from spintorque import __version__
 from spintorque.cli import main
 from spintorque.io import memory
-from spintorque.io.config import (
+from spintorque.config import (
     ConfigError,
     RunConfig,
     config_from_dict,
@@ -312,7 +312,7 @@ def test_cli_run_time_user_errors_exit_2(tmp_path: Path, monkeypatch) -> None:
 
 def test_docs_list_every_key() -> None:
     """docs/config.md documents every key of every table (the schema and its docs stay in step)."""
-    from spintorque.io import config as schema
+    from spintorque import config as schema
 
     text = (ROOT / "docs" / "config.md").read_text()
     models = [getattr(schema, name) for name in schema.__all__ if name[0].isupper()]
@@ -350,7 +350,7 @@ def test_loading_never_unpickles_or_evaluates(tmp_path: Path, monkeypatch) -> No
 
 _PEAK_SCRIPT = """
 import resource
-from spintorque.io.config import config_from_dict
+from spintorque.config import config_from_dict
 from spintorque.io.memory import estimate_memory
 from spintorque.simulation import build
 from spintorque.dynamics.integrators import make_integrator

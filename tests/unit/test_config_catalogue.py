@@ -18,7 +18,7 @@ from _config_samples import BASE_TOML, base, with_torques
 from click.testing import CliRunner
 
 from spintorque.cli import main
-from spintorque.io.config import ConfigError, config_from_dict, load_config
+from spintorque.config import ConfigError, config_from_dict, load_config
 from spintorque.io.toml_writer import dumps
 
 NAN, INF = float("nan"), float("inf")

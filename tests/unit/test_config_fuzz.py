@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spintorque.cli import main
-from spintorque.io.config import ConfigError, RunConfig, config_from_dict, load_config
+from spintorque.config import ConfigError, RunConfig, config_from_dict, load_config
 from spintorque.io.toml_writer import dumps
 
 FUZZ = settings(

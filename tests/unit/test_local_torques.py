@@ -16,7 +16,7 @@ from spintorque import GAMMA0, MU0, Grid, Material, Sample
 from spintorque.constants import E_CHARGE, HBAR, MU_B
 from spintorque.dynamics.llg import LLG, cross
 from spintorque.fields import EffectiveField, Exchange, UniaxialAnisotropy, Zeeman
-from spintorque.transport.local import Slonczewski, ZhangLi
+from spintorque.dynamics.torques import Slonczewski, ZhangLi
 
 PY = Material("py", Ms=8.0e5, A=1.3e-11, alpha=0.0, P=1.0)
 

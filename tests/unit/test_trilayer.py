@@ -10,7 +10,7 @@ import pytest
 
 from spintorque.experiments.runner import motion, relax_state, run_switching_point, settled
 from spintorque.experiments.trilayer import MATERIAL_SETS, TrilayerExperiment, preset
-from spintorque.io.config import config_from_dict
+from spintorque.config import config_from_dict
 
 
 @pytest.mark.parametrize("materials", sorted(MATERIAL_SETS))

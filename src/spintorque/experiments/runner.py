@@ -61,7 +61,7 @@ def _experiment(exp: TrilayerExperiment | dict) -> TrilayerExperiment:
 
 
 def _build(exp: TrilayerExperiment, current: float):
-    from ..io.config import config_from_dict
+    from ..config import config_from_dict
     from ..simulation import build
 
     return build(config_from_dict(exp.to_config(current, relax=False)))

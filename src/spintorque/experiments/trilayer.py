@@ -6,7 +6,7 @@ switch the current on, integrate until the state has settled or the time limit i
 classify each layer's final state.
 
 :class:`TrilayerExperiment` holds all of that; :meth:`TrilayerExperiment.to_config` writes the
-run config (``/tmp/config_spec.md`` schema, validated by :mod:`spintorque.io.config`) for one
+run config (``/tmp/config_spec.md`` schema, validated by :mod:`spintorque.config`) for one
 current density; :func:`preset` gives the named presets ``quick`` and ``full``.
 """
 
@@ -231,7 +231,7 @@ class TrilayerExperiment:
     # -- the run config --------------------------------------------------------------------
     def to_config(self, current_density: float, *, relax: bool = True,
                   duration: float | None = None) -> dict:
-        """The run config (dict in the TOML schema of ``spintorque.io.config``) for one current.
+        """The run config (dict in the TOML schema of ``spintorque.config``) for one current.
 
         ``current_density`` [A/m^2] along +z, i.e. from FM1 to FM2 (positive: conventional current
         flows from FM1 to FM2). ``relax``: include the zero-current relaxation (the driver relaxes

@@ -1,7 +1,7 @@
 """Zeeman field: an applied field given as mu0·H in tesla (constant, per region, or of time).
 
 Time dependence is a Python callable ``f(t) -> (Bx, By, Bz)`` [T] in the API; configs use the
-safe named forms of :mod:`spintorque.io.config` (nothing in a config is ever evaluated as code).
+safe named forms of :mod:`spintorque.config` (nothing in a config is ever evaluated as code).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["ConfigError", "ConfigFileNotFoundError", "Problem", "UserError", "show_value"]
+__all__ = ["ConfigError", "ConfigFileNotFoundError", "Finding", "UserError", "show_value"]
 
 
 class UserError(ValueError):
@@ -29,7 +29,7 @@ def show_value(value: object, limit: int = 80) -> str:
 
 
 @dataclass(frozen=True)
-class Problem:
+class Finding:
     """One thing wrong in a config: where (dotted path), what was given, what is allowed."""
 
     path: str
@@ -45,12 +45,12 @@ class ConfigError(UserError):
 
     Attributes
     ----------
-    problems : list of :class:`Problem`
+    problems : list of :class:`Finding`
     source : the file (or other origin) the config came from, or ``None``
     """
 
-    def __init__(self, problems: Iterable[Problem], source: str | None = None) -> None:
-        self.problems: list[Problem] = list(problems)
+    def __init__(self, problems: Iterable[Finding], source: str | None = None) -> None:
+        self.problems: list[Finding] = list(problems)
         self.source = source
         super().__init__(self._format())
 
@@ -59,7 +59,7 @@ class ConfigError(UserError):
 
     @classmethod
     def single(cls, path: str, value: str, allowed: str, source: str | None = None) -> ConfigError:
-        return cls([Problem(path, value, allowed)], source)
+        return cls([Finding(path, value, allowed)], source)
 
     def _format(self) -> str:
         where = f"config {self.source!r}" if self.source else "config"

@@ -1,6 +1,6 @@
 """A small TOML writer for plain data (tables, arrays of tables, strings, numbers, booleans).
 
-Enough to write a validated config back out (:func:`spintorque.io.config.dumps_toml`); the
+Enough to write a validated config back out (:func:`spintorque.config.dumps_toml`); the
 standard library reads TOML but does not write it (tests also use it to write malformed
 configs, hence ``nan`` and ``inf``).
 """

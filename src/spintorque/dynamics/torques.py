@@ -29,7 +29,7 @@ import numba
 import numpy as np
 
 from ..constants import E_CHARGE, HBAR, MU0, MU_B
-from ..dynamics.llg import cross
+from .llg import cross
 from ..materials import Sample
 
 ZHANG_LI_CONVENTIONS = ("mumax3", "oommf")

@@ -41,12 +41,12 @@ from pydantic import (
     model_validator,
 )
 
-from ..constants import GAMMA0
-from ..materials import Material
-from . import memory
-from .errors import ConfigError, ConfigFileNotFoundError, Problem, show_value
-from .memory import available_memory, estimate_memory, format_bytes
-from .toml_writer import BARE_KEY, dumps
+from .constants import GAMMA0
+from .materials import Material
+from .io import memory
+from .io.errors import ConfigError, ConfigFileNotFoundError, Finding, show_value
+from .io.memory import available_memory, estimate_memory, format_bytes
+from .io.toml_writer import BARE_KEY, dumps
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -753,7 +753,7 @@ def _walk(loc: tuple) -> tuple[str, Any, type[BaseModel] | None]:
     return path, info, parent
 
 
-def _problem(err: dict) -> list[Problem]:
+def _problem(err: dict) -> list[Finding]:
     loc = tuple(err.get("loc", ()))
     path, info, parent = _walk(loc)
     kind = err.get("type", "")
@@ -764,31 +764,31 @@ def _problem(err: dict) -> list[Problem]:
             full = ".".join(p for p in (path, rel) if p) if not rel.startswith("[") else path + rel
             if rel and not loc:  # cross checks on RunConfig give complete paths
                 full = rel
-            out.append(Problem(full, show_value(value), allowed))
+            out.append(Finding(full, show_value(value), allowed))
         return out
     if kind == "missing" and loc and isinstance(loc[-1], int):  # a too short fixed-size vector
         path, info, _ = _walk(loc[:-1])
         described = f" ({info.description})" if info is not None and info.description else ""
-        return [Problem(path, show_value(err.get("input")), "too few components" + described)]
+        return [Finding(path, show_value(err.get("input")), "too few components" + described)]
     if kind == "missing":
-        return [Problem(path, "(missing)", "required" + described)]
+        return [Finding(path, "(missing)", "required" + described)]
     if kind == "extra_forbidden":
         allowed = sorted(parent.model_fields) if parent is not None else []
         name = str(loc[-1]) if loc else ""
         return [
-            Problem(path, show_value(err.get("input")),
+            Finding(path, show_value(err.get("input")),
                     "unknown key; allowed here: " + _choices(name, allowed))
         ]
     msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     msg = msg[:1].lower() + msg[1:]
     if loc and loc[-1] == "[key]":
-        return [Problem(path, show_value(err.get("input")), "invalid table key: " + msg)]
-    return [Problem(path, show_value(err.get("input")), msg + described)]
+        return [Finding(path, show_value(err.get("input")), "invalid table key: " + msg)]
+    return [Finding(path, show_value(err.get("input")), msg + described)]
 
 
-def problems_from_validation(exc: ValidationError) -> list[Problem]:
-    """One :class:`Problem` per pydantic error (cross checks may yield several)."""
-    out: list[Problem] = []
+def problems_from_validation(exc: ValidationError) -> list[Finding]:
+    """One :class:`Finding` per pydantic error (cross checks may yield several)."""
+    out: list[Finding] = []
     for err in exc.errors(include_url=False):
         out.extend(_problem(err))
     return out
@@ -850,7 +850,7 @@ def load_config(path: str | Path, *, check_memory: bool = True) -> RunConfig:
             raw = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ConfigFileNotFoundError(
-            [Problem("(file)", repr(source), "no such config file")], source
+            [Finding("(file)", repr(source), "no such config file")], source
         ) from None
     except OSError as exc:
         why = f"cannot read: {exc.strerror or exc}"

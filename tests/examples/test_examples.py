@@ -9,12 +9,12 @@ in tests/reference/).
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _golden import coarse
 
 from spintorque.config import config_from_dict, load_config
 from spintorque.io.table import read_table
@@ -26,35 +26,6 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.toml"))
-COARSE_CELLS = 600  # at most this many cells in the coarse run
-
-
-def coarse(data: dict) -> dict:
-    """Coarsen the mesh (cells that still tile every layer) and shorten the run."""
-    size = data["mesh"]["size"]
-    cell = list(data["mesh"]["cell"])
-    thicknesses = [layer["thickness"] for layer in data["layer"]]
-    for axis in range(3):
-        lengths = [size[axis]] if axis < 2 else thicknesses
-        while True:
-            n = math.prod(round(s / c) for s, c in zip(size, cell, strict=True))
-            trial = 2 * cell[axis]
-            fits = all(abs(x / trial - round(x / trial)) < 1e-9 and round(x / trial) >= 1
-                       for x in lengths)
-            if n <= COARSE_CELLS or not fits:
-                break
-            cell[axis] = trial
-    data["mesh"]["cell"] = cell
-    for layer in data["layer"]:  # an OVF initial state is tied to the original mesh
-        if "file" in layer.get("initial", {}):
-            layer["initial"] = {"uniform": [1.0, 0.1, 0.0]}
-    run = data.setdefault("run", {})
-    run["duration"] = 3 * run["output_every"] if run.get("duration", 0) > 0 else 0.0
-    run.pop("snapshot_every", None)
-    data.setdefault("relax", {})["max_iter"] = 30
-    return data
-
-
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_example_validates(path: Path):
     cfg = load_config(path)

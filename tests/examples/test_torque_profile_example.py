@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spintorque.experiments.trilayer import preset
 from spintorque.config import config_from_dict
+from spintorque.experiments.trilayer import preset
 from spintorque.simulation import build_sample
 
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "trilayer_torque_profile.py"

@@ -39,6 +39,11 @@ LAZY_COMMANDS: dict[str, str] = {
     "switching": "spintorque.experiments.cli:switching",
     "plot": "spintorque.experiments.cli:plot",
     "hierarchy": "spintorque.hierarchy.cli:hierarchy",
+    "continue": "spintorque.experiments.followup_cli:continue_cmd",
+    "refine": "spintorque.experiments.followup_cli:refine_cmd",
+    "archive": "spintorque.experiments.followup_cli:archive_cmd",
+    "compare": "spintorque.experiments.followup_cli:compare_cmd",
+    "excursions": "spintorque.experiments.followup_cli:excursions_cmd",
 }
 
 #: exit status for bad user input (as click uses for usage errors)

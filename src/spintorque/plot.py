@@ -22,37 +22,25 @@ from .io.table import read_table  # noqa: E402
 COMPONENTS = ("x", "y", "z")
 
 
-def _layer_columns(columns: list[str]) -> dict[str, list[int]]:
-    """``{layer: [ix, iy, iz]}`` from ``mx_<layer>`` columns, else ``{"all": ...}`` (mx, my, mz)."""
-    bare = [c.split(" (")[0] for c in columns]
-    layers: dict[str, list[int]] = {}
-    for i, name in enumerate(bare):
-        if name.startswith("mx_"):
-            layer = name[3:]
-            try:
-                layers[layer] = [i, bare.index(f"my_{layer}"), bare.index(f"mz_{layer}")]
-            except ValueError:
-                continue
-    if not layers and {"mx", "my", "mz"} <= set(bare):
-        layers["all"] = [bare.index("mx"), bare.index("my"), bare.index("mz")]
-    return layers
-
-
 def plot_mt(table: str | os.PathLike, png: str | os.PathLike, title: str | None = None) -> Path:
-    """m(t) of each magnetic layer from a ``table.tsv`` (one panel per layer) as a PNG."""
-    columns, data = read_table(table)
-    bare = [c.split(" (")[0] for c in columns]
-    if "t" not in bare:
-        raise ValueError(f"{table}: no time column 't (s)'; columns are {columns}")
-    t_ns = data[:, bare.index("t")] * 1e9
-    layers = _layer_columns(columns)
+    """m(t) of each magnetic layer from a ``table.tsv`` (one panel per layer) as a PNG.
+
+    Layers are those with ``mx_<layer>``, ``my_<layer>``, ``mz_<layer>`` columns; a table
+    without any (a single magnet) gets one panel "all" from ``mx``, ``my``, ``mz``."""
+    tab = read_table(table)
+    if not tab.has("t"):
+        raise ValueError(f"{table}: no time column 't (s)'; columns are {tab.columns}")
+    t_ns = tab.time * 1e9
+    layers = {layer: tab.averages(layer) for layer in tab.layers}
+    if not layers and all(tab.has(f"m{c}") for c in COMPONENTS):
+        layers["all"] = tab.averages()
     if not layers:
         raise ValueError(f"{table}: no magnetization columns (mx_<layer> or mx, my, mz)")
     fig, axes = plt.subplots(len(layers), 1, figsize=(7, 2.4 * len(layers)), sharex=True,
                              squeeze=False)
-    for ax, (layer, idx) in zip(axes[:, 0], layers.items(), strict=True):
-        for comp, i in zip(COMPONENTS, idx, strict=True):
-            ax.plot(t_ns, data[:, i], label=f"⟨m_{comp}⟩")
+    for ax, (layer, m) in zip(axes[:, 0], layers.items(), strict=True):
+        for k, comp in enumerate(COMPONENTS):
+            ax.plot(t_ns, m[:, k], label=f"⟨m_{comp}⟩")
         ax.set_ylim(-1.05, 1.05)
         ax.set_ylabel(f"{layer} ⟨m⟩ (1)")
         ax.axhline(0, color="0.7", lw=0.5)
@@ -60,6 +48,34 @@ def plot_mt(table: str | os.PathLike, png: str | os.PathLike, title: str | None 
     axes[-1, 0].set_xlabel("t (ns)")
     if title:
         axes[0, 0].set_title(title)
+    fig.tight_layout()
+    return _save(fig, png)
+
+
+def plot_layer_overlay(
+    curves: Sequence[tuple[str, np.ndarray, np.ndarray]],
+    png: str | os.PathLike,
+    layer: str = "FM2",
+    title: str | None = None,
+) -> Path:
+    """One layer's average magnetization of several runs against time, one panel per component.
+
+    ``curves``: ``(label, t [s], averages [1] of shape (n, 3))`` per run; time is drawn in ns.
+    """
+    if not curves:
+        raise ValueError("curves is empty: nothing to plot")
+    fig, axes = plt.subplots(3, 1, figsize=(7, 6), sharex=True)
+    for label, t, m in curves:
+        for k, ax in enumerate(axes):
+            ax.plot(np.asarray(t) * 1e9, np.asarray(m)[:, k], label=label, lw=1)
+    for k, ax in enumerate(axes):
+        ax.set_ylabel(f"⟨m{COMPONENTS[k]}⟩ {layer} (1)")
+        ax.set_ylim(-1.05, 1.05)
+        ax.grid(alpha=0.3)
+    axes[0].legend(loc="lower left", fontsize=8)
+    axes[-1].set_xlabel("t (ns)")
+    if title:
+        axes[0].set_title(title, fontsize=9)
     fig.tight_layout()
     return _save(fig, png)
 

@@ -8,9 +8,10 @@ import json
 import numpy as np
 import pytest
 
+from spintorque.config import config_from_dict
 from spintorque.experiments.runner import motion, relax_state, run_switching_point, settled
 from spintorque.experiments.trilayer import MATERIAL_SETS, TrilayerExperiment, preset
-from spintorque.config import config_from_dict
+from spintorque.io.table import read_table
 
 
 @pytest.mark.parametrize("materials", sorted(MATERIAL_SETS))
@@ -85,8 +86,9 @@ def test_smoke_switching_point(tmp_path):
     assert 0 <= res["tmr"]["tmr"] <= res["tmr"]["tmr_max"]
     for key in ("table", "final", "mt", "layers"):
         assert (tmp_path / "run").joinpath(res["files"][key]).is_file()
-    rows = (tmp_path / "run" / "table.tsv").read_text().splitlines()
-    assert len(rows) == 1 + 6  # header + t = 0, 0.01, ..., 0.05 ns
+    table = read_table(tmp_path / "run" / "table.tsv")
+    assert table.rows == 6  # t = 0, 0.01, ..., 0.05 ns
+    np.testing.assert_allclose(table.time, np.linspace(0, 0.05e-9, 6), rtol=1e-9, atol=1e-24)
     # j = 0: both transport models must leave the relaxed state exactly where the other does
     finals = []
     for model in ("diffusion", "moment"):

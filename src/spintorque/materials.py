@@ -142,6 +142,22 @@ class Sample:
         return cls(grid, np.zeros(grid.shape, np.int16), (material,), (name or material.name,))
 
     @classmethod
+    def box(cls, size: Sequence[float], cell: Sequence[float], material: Material,
+            name: str | None = None) -> Sample:
+        """A box of ``size`` [m] filled with one material, cut into cells of ``cell`` [m] (each
+        size a whole number of cells, relative tolerance 1e-9)."""
+        counts = []
+        for axis, (length, step) in enumerate(zip(size, cell, strict=True)):
+            ratio = float(length) / float(step)
+            k = int(round(ratio))
+            if k < 1 or abs(ratio - k) > 1e-9 * max(1.0, ratio):
+                raise ValueError(f"size[{axis}] = {length!r} m is not a positive whole number of "
+                                 f"cells of {step!r} m")
+            counts.append(k)
+        grid = Grid(tuple(counts), tuple(float(c) for c in cell))
+        return cls.uniform(grid, material, name)
+
+    @classmethod
     def stack(
         cls,
         nxy: tuple[int, int],

@@ -2,15 +2,19 @@
 shipped example (coarse) and three smoke switching points give the tables that the code of
 commit 0337351 gave (``tests/examples/golden/``, written by ``_golden.py``).
 
-Tolerance: 1e-9 of each column's largest magnitude. On the machine that wrote the references the
-tables are identical bit for bit; a fresh machine may plan its FFTs differently (FFTW wisdom is
-measured per machine), which changes the last bits of the stray field and, through a few steps
-and iterative transport solves with relative residual 1e-6 started from the same guess, leaves
-differences far below 1e-9 of the column scale.
+Tolerance: components of m (columns ``mx``, ``my_FM2``, ...) within 1e-6, every other column
+within 1e-5 of its largest magnitude. Run in the same environment, old and new code give identical tables (bit for
+bit, all twelve; see docs/architecture.md for the command). Across environments the FFT plans
+differ (FFTW measures them per machine and keeps its wisdom), which changes the last bits of the
+stray field; the adaptive step control (rtol 1e-5) then takes or rejects a step differently and
+moves the result by up to its local error bound: measured 2e-8 in m and 2e-7 of the energy
+scale on the smoke switching runs between two planner states of one machine. A wiring error
+(a missing term, a wrong parameter) is orders of magnitude larger.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -28,9 +32,13 @@ def _compare(new: Path, name: str) -> None:
     assert header == ref_header
     ref, values = np.asarray(ref, float), np.asarray(values, float)
     assert values.shape == ref.shape
-    scale = np.maximum(np.abs(ref).max(axis=0), 1e-300)
-    worst = np.max(np.abs(values - ref) / scale)
-    assert worst <= 1e-9, f"{name}: largest difference {worst:.3g} of the column scale"
+    is_m = np.array([re.fullmatch(r"m[xyz](_\w+)?", cell) is not None for cell in header])
+    scale = np.where(is_m, 1.0, np.maximum(np.abs(ref).max(axis=0), 1e-300))
+    bound = np.where(is_m, 1e-6, 1e-5)
+    excess = np.abs(values - ref) / scale / bound
+    worst = int(np.argmax(excess.max(axis=0)))
+    assert excess.max() <= 1.0, (f"{name}: column {header[worst]!r} differs by "
+                                 f"{excess.max() * bound[worst]:.3g} (scaled)")
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])

@@ -11,7 +11,9 @@ from spintorque import simulation
 from spintorque.constants import GAMMA0, MU0
 from spintorque.io.checkpoint import load_checkpoint
 from spintorque.io.ovf import read_ovf, write_magnetization
-from spintorque.io.table import read_table, truncate_rows
+from spintorque.io.table import TableWriter, read_table, truncate_rows
+from spintorque.outputs import TableFormat
+from spintorque.problem import Problem
 from spintorque.simulation import SimulationError, build, output_stops, run_config
 
 PY = {"Ms": 8e5, "A": 1.3e-11, "alpha": 0.02}
@@ -97,10 +99,10 @@ def test_layer_columns_and_initial_states(tmp_path):
     v /= np.linalg.norm(v, axis=-1, keepdims=True)
     assert np.allclose(m[:, :, 3], v, rtol=0, atol=1e-15)
     assert np.allclose(m[:, :, 4], v, rtol=0, atol=1e-15)
-    cols = sim.columns()
+    cols = TableFormat(sim).columns()
     assert cols[:10] == ["t (s)", "mx", "my", "mz", "mx_FM1", "my_FM1", "mz_FM1",
                          "mx_FM2", "my_FM2", "mz_FM2"]
-    row = sim.row(0.0, m)
+    row = TableFormat(sim).row(0.0, m)
     assert np.allclose(row[1:4], m[sim.sample.magnetic].mean(axis=0), rtol=1e-14)
     assert np.allclose(row[4:7], m[:, :, :2].reshape(-1, 3).mean(axis=0), rtol=1e-14)
     # an initial state from a file (written in A/m): read back exactly up to normalisation
@@ -115,7 +117,7 @@ def test_time_dependent_field():
                       "time": {"kind": "sine", "amplitude": [0, 0.002, 0], "frequency": 1e9,
                                "phase": 0.5}})
     sim = build(cfg)
-    zeeman = next(term for term in sim.terms if term.name == "zeeman")
+    zeeman = next(term for term in sim.all_terms if term.name == "zeeman")
     t = 3.1e-10
     h = zeeman.field(sim.m0, t)
     expect = np.array([0.01, 0.002 * math.sin(2 * math.pi * 1e9 * t + 0.5), 0.0]) / MU0
@@ -136,10 +138,11 @@ def test_snapshots_and_final_state(tmp_path):
 
 def test_output_stops_merge():
     stops = output_stops(1e-11, 1e-12, 2.5e-12)
-    assert len([s for s in stops if s[1]]) == 11
-    assert [round(s[0] * 1e13) for s in stops if s[2]] == [0, 25, 50, 75, 100]
-    assert output_stops(0.0, 1e-12) == [(0.0, True, False)]
-    assert output_stops(2.5e-12, 1e-12)[-1] == (2.5e-12, True, False)
+    assert len([s for s in stops if s.row]) == 11
+    assert [round(s.t * 1e13) for s in stops if s.snapshot] == [0, 25, 50, 75, 100]
+    assert [(s.t, s.row, s.snapshot) for s in output_stops(0.0, 1e-12)] == [(0.0, True, False)]
+    last = output_stops(2.5e-12, 1e-12)[-1]
+    assert (last.t, last.row, last.snapshot) == (2.5e-12, True, False)
 
 
 @pytest.mark.parametrize("method", ["llg", "minimize"])
@@ -211,7 +214,7 @@ def test_numerical_fault_stops_with_message_and_keeps_checkpoint(tmp_path, monke
 
 def test_nan_in_state_caught_after_step(tmp_path, monkeypatch):
     # an integrator that returns NaN without raising: the driver's own check must stop the run
-    real = simulation.Simulation.make_integrator
+    real = Problem.integrator
 
     def make(self):
         integ = real(self)
@@ -224,7 +227,7 @@ def test_nan_in_state_caught_after_step(tmp_path, monkeypatch):
         integ.advance = bad_advance
         return integ
 
-    monkeypatch.setattr(simulation.Simulation, "make_integrator", make)
+    monkeypatch.setattr(Problem, "integrator", make)
     with pytest.raises(SimulationError, match=r"t = 3e-12 s: NaN/Inf in m"):
         run_config(film(run={"duration": 1e-11, "output_every": 1e-12}), tmp_path,
                    progress=None)
@@ -250,17 +253,17 @@ def test_transport_run_resumes_exactly(tmp_path, monkeypatch, integrator, mode, 
     class Killed(BaseException):
         pass
 
-    real_append = simulation.TableWriter.append
+    real_append = TableWriter.append
 
     def append_then_die(self, values):
         real_append(self, values)
         if self.rows == 4:
             raise Killed
 
-    monkeypatch.setattr(simulation.TableWriter, "append", append_then_die)
+    monkeypatch.setattr(TableWriter, "append", append_then_die)
     with pytest.raises(Killed):
         run_config(cfg, tmp_path / "cut", progress=None)
-    monkeypatch.setattr(simulation.TableWriter, "append", real_append)
+    monkeypatch.setattr(TableWriter, "append", real_append)
     assert load_checkpoint(tmp_path / "cut" / "checkpoint.npz").rows == 3
     result = run_config(cfg, tmp_path / "cut", progress=None)
     assert result.resumed
@@ -278,10 +281,10 @@ def test_row_energies_equal_the_terms_own():
     cfg["layer"][0]["initial"] = {"random": {"seed": 9}}
     sim = build(cfg)
     t, m = 0.0, sim.m0
-    cols, row = sim.columns(), sim.row(t, sim.m0)
+    cols, row = TableFormat(sim).columns(), TableFormat(sim).row(t, sim.m0)
     assert [c for c in cols if c.startswith("E_")] == [
         "E_exchange (J)", "E_anisotropy (J)", "E_demag (J)", "E_zeeman (J)", "E_total (J)"]
-    for term in sim.terms:
+    for term in sim.all_terms:
         own = term.energy(m, t)
         assert abs(row[cols.index(f"E_{term.name} (J)")] - own) <= 1e-12 * abs(own)
     assert math.isclose(row[cols.index("max|mxH| (A/m)")], sim.llg.max_torque(m, t), rel_tol=1e-12)
@@ -302,17 +305,17 @@ def test_interrupted_run_resumes_exactly(tmp_path, monkeypatch, integrator):
     class Killed(BaseException):
         pass
 
-    real_append = simulation.TableWriter.append
+    real_append = TableWriter.append
 
     def append_then_die(self, values):
         real_append(self, values)
         if self.rows == 13:
             raise Killed
 
-    monkeypatch.setattr(simulation.TableWriter, "append", append_then_die)
+    monkeypatch.setattr(TableWriter, "append", append_then_die)
     with pytest.raises(Killed):
         run_config(cfg, tmp_path / "cut", progress=None)
-    monkeypatch.setattr(simulation.TableWriter, "append", real_append)
+    monkeypatch.setattr(TableWriter, "append", real_append)
     assert read_table(tmp_path / "cut" / "table.tsv")[1].shape[0] == 13
     result = run_config(cfg, tmp_path / "cut", progress=None)
     assert result.resumed and np.abs(result.m - ref.m).max() <= 1e-12
@@ -343,7 +346,7 @@ def test_driver_needs_no_transport_package_without_transport(monkeypatch):
     # a None entry makes any import of the module fail, as if it were not installed
     monkeypatch.setitem(sys.modules, "spintorque.transport.coupling", None)
     sim = build(film())
-    assert sim.transport is None and [t.name for t in sim.terms] == ["exchange"]
+    assert sim.term("spin_accumulation") is None and [t.name for t in sim.all_terms] == ["exchange"]
     with pytest.raises(ImportError):
         build(trilayer(transport={"model": "diffusion", "current_density": 1e11}))
 
@@ -367,7 +370,7 @@ def test_local_torques_from_config():
 
 def test_run_dt_max_caps_the_rk45_step():
     sim = build(film(run={"duration": 2e-12, "output_every": 1e-12, "dt_max": 5e-14}))
-    integ = sim.make_integrator()
+    integ = sim.integrator()
     assert integ.dt_max == 5e-14
     t, m = 0.0, sim.m0
     for _ in range(20):

@@ -109,14 +109,14 @@ def test_switching_point_resumes_bit_for_bit_from_its_checkpoint(tmp_path, monke
     """A run killed after a checkpoint continues from it and ends exactly where an uninterrupted
     run ends (same m to the last bit, same table), and the checkpoint is gone at the end; also
     when the FSAL stage mixes a predicted and a solved s (``"accepted"``: it is checkpointed)."""
-    from spintorque.experiments import runner
+    from spintorque import drive
 
     exp = preset("smoke", duration=0.05e-9, output_every=0.01e-9, model="moment", **stepping)
     m0, _ = relax_state(exp, tmp_path / "relaxed.npy")
     ref = run_switching_point(exp, 12e10, out_dir=tmp_path / "ref", relaxed=m0, figures=False,
                               checkpoint_every=None)
     saves = []
-    real_save = runner.save_checkpoint
+    real_save = drive.save_checkpoint
 
     def save_then_die(path, ck):
         real_save(path, ck)
@@ -124,13 +124,13 @@ def test_switching_point_resumes_bit_for_bit_from_its_checkpoint(tmp_path, monke
         if len(saves) == 2:  # killed just after the checkpoint at t = 0.02 ns
             raise _Killed
 
-    monkeypatch.setattr(runner, "save_checkpoint", save_then_die)
+    monkeypatch.setattr(drive, "save_checkpoint", save_then_die)
     with pytest.raises(_Killed):
         run_switching_point(exp, 12e10, out_dir=tmp_path / "run", relaxed=m0, figures=False,
                             checkpoint_every=0.0)
     assert (tmp_path / "run" / "checkpoint.npz").is_file()
     assert saves == pytest.approx([0.01e-9, 0.02e-9], rel=1e-12)
-    monkeypatch.setattr(runner, "save_checkpoint", real_save)
+    monkeypatch.setattr(drive, "save_checkpoint", real_save)
     res = run_switching_point(exp, 12e10, out_dir=tmp_path / "run", relaxed=m0, figures=False,
                               checkpoint_every=0.0)
     assert res["resumed_at"] == pytest.approx(0.02e-9, rel=1e-12)
@@ -140,12 +140,12 @@ def test_switching_point_resumes_bit_for_bit_from_its_checkpoint(tmp_path, monke
     assert res["steps"] == ref["steps"] and res["state_detail"] == ref["state_detail"]
     assert not (tmp_path / "run" / "checkpoint.npz").exists()
     # a checkpoint of another run (other current) in the folder is not used
-    monkeypatch.setattr(runner, "save_checkpoint", save_then_die)
+    monkeypatch.setattr(drive, "save_checkpoint", save_then_die)
     saves.clear()
     with pytest.raises(_Killed):
         run_switching_point(exp, 12e10, out_dir=tmp_path / "other", relaxed=m0, figures=False,
                             checkpoint_every=0.0)
-    monkeypatch.setattr(runner, "save_checkpoint", real_save)
+    monkeypatch.setattr(drive, "save_checkpoint", real_save)
     other = run_switching_point(exp, 6e10, out_dir=tmp_path / "other", relaxed=m0,
                                 figures=False, checkpoint_every=0.0)
     assert other["resumed_at"] is None

@@ -18,8 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from ..io.checkpoint import Checkpoint, config_hash, load_checkpoint, save_checkpoint
-from ..simulation import _load_transport_state, _transport_state
+from ..drive import Checkpointing, SimulationError, Stop, drive
+from ..io.atomic import save_npy
+from ..io.checkpoint import Checkpoint, config_hash, load_checkpoint
+from ..outputs import TableOutput
+from ..problem import Problem
 from .classify import classify_layer, state_label
 from .tmr import readout
 from .trilayer import TrilayerExperiment
@@ -60,22 +63,6 @@ def _experiment(exp: TrilayerExperiment | dict) -> TrilayerExperiment:
     return exp if isinstance(exp, TrilayerExperiment) else TrilayerExperiment.from_dict(exp)
 
 
-def _build(exp: TrilayerExperiment, current: float):
-    from ..config import config_from_dict
-    from ..simulation import build
-
-    return build(config_from_dict(exp.to_config(current, relax=False)))
-
-
-def _atomic_save(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        np.save(fh, array)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def relax_state(exp: TrilayerExperiment | dict, cache: str | os.PathLike | None = None,
                 start: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
     """The relaxed zero-current state (unit m, shape ``grid.vshape``) and what relaxing did.
@@ -84,19 +71,19 @@ def relax_state(exp: TrilayerExperiment | dict, cache: str | os.PathLike | None 
     transport term), so it is computed once and cached as ``cache`` (``.npy``) if given; an
     existing cache is loaded, not relaxed again. ``start``: the state to relax from (default:
     the experiment's initial state, FM1 random and FM2 uniform), e.g. a coarser mesh's relaxed
-    state carried to this mesh (``tools/refine_relaxed.py``).
+    state carried to this mesh (``spintorque refine``).
     """
     exp = _experiment(exp)
     if cache is not None and Path(cache).is_file():
         return np.load(cache), {"cached": str(cache)}
-    sim = _build(exp, 0.0)
+    problem = exp.problem(0.0)
     t0 = time.perf_counter()
-    m, info = sim.relax(sim.m0 if start is None else start)
+    m, info = problem.relax(start)
     info = {**info, "wall_s": time.perf_counter() - t0}
     if not np.isfinite(m).all():
-        raise FloatingPointError("relaxation produced NaN/Inf in m")
+        raise SimulationError("relaxation produced NaN/Inf in m")
     if cache is not None:
-        _atomic_save(Path(cache), m)
+        save_npy(cache, m)
     return m, info
 
 
@@ -116,6 +103,66 @@ def classify_state(sample: Any, m: np.ndarray) -> dict[str, Any]:
         out["interface"] = (n1, n2)
         out["m_interface"] = (m[:, :, k1_top - 1], m[:, :, k2_bot])
     return out
+
+
+class _History:
+    """Hook of the switching run: layer averages at every stop (for the settle test and the
+    motion measure), the table (with an output folder) and FM2's z-averaged frames (animation);
+    all of it travels in checkpoints."""
+
+    def __init__(self, problem: Problem, table: Path | None, animate: bool) -> None:
+        self.sample = problem.sample
+        self.layers = problem.sample.magnetic_layers()
+        self.fm2 = next((k for k in self.layers if k[0] == "FM2"), self.layers[-1])
+        self.table = TableOutput(problem, table) if table is not None else None
+        self.animate = animate
+        self.times: list[float] = []
+        self.avgs: list[np.ndarray] = []
+        self.frames: list[np.ndarray] = []
+        self.wall_before, self.wall0 = 0.0, time.perf_counter()
+
+    def open(self, resume_state: dict[str, Any] | None) -> None:
+        if resume_state is not None:
+            self.times = [float(x) for x in resume_state["times"]]
+            self.avgs = list(np.asarray(resume_state["averages"]))
+            self.frames = list(np.asarray(resume_state.get("frames", np.zeros((0,)))))
+            self.wall_before = float(resume_state.get("wall_s", 0.0))
+        if self.table is not None:
+            self.table.open(resume_state)
+
+    def __call__(self, stop: Stop, t: float, m: np.ndarray) -> None:
+        self.times.append(t)
+        self.avgs.append(np.concatenate([self.sample.average(m, name)
+                                         for name, _, _ in self.layers]))
+        if self.table is not None:
+            self.table(stop, t, m)
+        if self.animate:
+            self.frames.append(m[:, :, self.fm2[1]:self.fm2[2]].mean(axis=2))
+
+    def wall(self) -> float:
+        """Wall time [s] of the run, over every process that worked on it."""
+        return self.wall_before + time.perf_counter() - self.wall0
+
+    def state(self) -> dict[str, Any]:
+        out = self.table.state() if self.table is not None else {}
+        out.update({"times": np.array(self.times), "averages": np.array(self.avgs),
+                    "wall_s": self.wall()})
+        if self.animate:
+            out["frames"] = np.array(self.frames)
+        return out
+
+    def close(self) -> None:
+        if self.table is not None:
+            self.table.close()
+
+
+def _start_state(exp: TrilayerExperiment,
+                 relaxed: np.ndarray | str | os.PathLike | None) -> tuple[np.ndarray, dict]:
+    if relaxed is None:
+        return relax_state(exp)
+    if isinstance(relaxed, np.ndarray):
+        return np.array(relaxed, float), {"given": True}
+    return np.load(relaxed), {"cached": str(relaxed)}
 
 
 def run_switching_point(
@@ -151,154 +198,108 @@ def run_switching_point(
     iterations, ... of this process's part of the run), ``wall_s`` [s], ``resumed_at`` [s]
     (None if not resumed), ``files`` {name: path}.
     """
-    from ..io.table import TableWriter
-
-    wall0 = time.perf_counter()
     exp = _experiment(experiment)
     j = float(current)
-    sim = _build(exp, j)
-    sample = sim.sample
-    if relaxed is None:
-        m, relax_info = relax_state(exp)
-    elif isinstance(relaxed, np.ndarray):
-        m, relax_info = np.array(relaxed, float), {"given": True}
-    else:
-        m, relax_info = np.load(relaxed), {"cached": str(relaxed)}
-    if m.shape != sample.grid.vshape:
-        raise ValueError(f"relaxed state has shape {m.shape}; the grid needs {sample.grid.vshape}")
+    problem = exp.problem(j)
+    m, relax_info = _start_state(exp, relaxed)
+    if m.shape != problem.sample.grid.vshape:
+        raise ValueError(f"relaxed state has shape {m.shape}; the grid needs "
+                         f"{problem.sample.grid.vshape}")
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-    layers = sample.magnetic_layers()
-    ms_max = max(mat.Ms for mat in sample.materials)
-    integ = sim.make_integrator()
     ckpt = out / "checkpoint.npz" if out is not None and checkpoint_every is not None else None
     digest = _run_digest(exp, j, m)
     resume = _matching_checkpoint(ckpt, digest)
-    times, avgs, frames = [], [], []
-    t, first, wall_before = 0.0, 1, 0.0
-    if resume is not None:
-        m, t, first = resume.m, resume.t, resume.stop_index + 1
-        integ.load_state_dict(resume.integrator)
-        _load_transport_state(sim, resume.s, resume.extra)
-        times = [float(x) for x in resume.extra["times"]]
-        avgs = list(np.asarray(resume.extra["averages"]))
-        frames = list(np.asarray(resume.extra.get("frames", np.zeros((0,)))))
-        wall_before = float(resume.extra.get("wall_s", 0.0))
-    table = (TableWriter(out / "table.tsv", sim.columns(),
-                         resume_rows=resume.rows if resume is not None else None)
-             if out is not None else None)
-    fm2 = next((k for k in layers if k[0] == "FM2"), layers[-1])
+    history = _History(problem, out / "table.tsv" if out is not None else None, animate)
+    ms_max = max(mat.Ms for mat in problem.sample.materials)
 
-    def record(t: float) -> None:
-        times.append(t)
-        avgs.append(np.concatenate([sample.average(m, name) for name, _, _ in layers]))
-        if table is not None:
-            table.append(sim.row(t, m))
-        if animate:
-            frames.append(m[:, :, fm2[1]:fm2[2]].mean(axis=2))
+    def is_settled(t: float, m: np.ndarray) -> bool:
+        return (t >= exp.min_duration - 1e-18
+                and settled(history.times, np.array(history.avgs), exp.settle_window,
+                            exp.settle_tol)
+                and problem.llg.max_torque(m, t) <= exp.settle_torque * ms_max)
 
-    def save(index: int) -> None:
-        table.sync()  # the rows the checkpoint counts are on disk before it
-        s = sim.spin_accumulation()
-        extra = {"times": np.array(times), "averages": np.array(avgs),
-                 "wall_s": wall_before + time.perf_counter() - wall0,
-                 **_transport_state(sim)}
-        if animate:
-            extra["frames"] = np.array(frames)
-        save_checkpoint(ckpt, Checkpoint(t, m, digest, rows=table.rows, stop_index=index,
-                                         s=None if s is None else np.array(s),
-                                         integrator=integ.state_dict(), extra=extra))
-
-    is_settled = False
     n_out = max(1, int(math.ceil(exp.duration / exp.output_every - 1e-9)))
-    last_save = time.perf_counter()
-    try:
-        if resume is None:
-            record(t)
-        for i in range(first, n_out + 1):
-            t1 = min(i * exp.output_every, exp.duration)
-            m = integ.advance(t, m, t1)
-            t = t1
-            if not np.isfinite(m).all():
-                raise FloatingPointError(f"NaN/Inf in m at t = {t:.6g} s (j = {j:.6g} A/m^2)")
-            record(t)
-            if (t >= exp.min_duration - 1e-18
-                    and settled(times, np.array(avgs), exp.settle_window, exp.settle_tol)
-                    and sim.llg.max_torque(m, t) <= exp.settle_torque * ms_max):
-                is_settled = True
-                break
-            # after the settle test, so a run resumed from here has taken every decision at i
-            if ckpt is not None and time.perf_counter() - last_save >= checkpoint_every:
-                save(i)
-                last_save = time.perf_counter()
-    finally:
-        if table is not None:
-            table.close()
+    stops = [Stop(min(i * exp.output_every, exp.duration)) for i in range(n_out + 1)]
+    plan = Checkpointing(ckpt, digest, checkpoint_every) if ckpt is not None else None
+    result = drive(problem, m, stops, hooks=[history], until=is_settled, checkpointing=plan,
+                   resume=resume)
+    files = _write_outputs(exp, j, problem, result.m, history, out, figures, animate)
+    if ckpt is not None:
+        ckpt.unlink(missing_ok=True)  # the run is over: a re-run starts afresh
+    return {**_summary(exp, problem, result.m, history), "current": j, "model": exp.model,
+            "t_end": result.t, "settled": result.stopped_early,
+            "steps": int(result.stats.get("steps", -1)),
+            "transport_stats": _transport_stats(problem),
+            "relax": {k: v for k, v in relax_info.items()
+                      if isinstance(v, (int, float, str, bool))},
+            "wall_s": history.wall(), "resumed_at": resume.t if resume is not None else None,
+            "files": files}
+
+
+def _transport_stats(problem: Problem) -> dict[str, float]:
+    """Solves, Krylov iterations, ... of the spin accumulation's solver (this process)."""
+    stats: dict[str, Any] = {}
+    for term in problem.drives:
+        stats.update(getattr(getattr(term, "solver", None), "stats", None) or {})
+    return {k: v for k, v in stats.items() if isinstance(v, (int, float)) and math.isfinite(v)}
+
+
+def _summary(exp: TrilayerExperiment, problem: Problem, m: np.ndarray,
+             history: _History) -> dict[str, Any]:
+    """Classified layers, averages, motion, TMR and FM2's state of the final m."""
+    sample, layers = problem.sample, history.layers
     cls = classify_state(sample, m)
-    solver_stats = getattr(getattr(sim.transport, "solver", None), "stats", None) or {}
     averages = {name: [float(v) for v in sample.average(m, name)] for name, _, _ in layers}
-    history = np.array(avgs).reshape(len(times), len(layers), 3)
-    moving = {name: motion(times, history[:, i], exp.settle_window)
+    track = np.array(history.avgs).reshape(len(history.times), len(layers), 3)
+    moving = {name: motion(history.times, track[:, i], exp.settle_window)
               for i, (name, _, _) in enumerate(layers)}
     tmr: dict[str, Any] = {}
     if "interface" in cls:
         n1, n2 = cls["interface"]
         tmr = readout(np.array(averages[n1]), np.array(averages[n2]), exp.P_L, exp.P_R,
                       m_interface=cls["m_interface"])
-    files: dict[str, str] = {}
-    if out is not None:
-        _atomic_save(out / "final.npy", m)
-        if ckpt is not None:
-            ckpt.unlink(missing_ok=True)  # the run is over: a re-run starts afresh
-        files["table"] = str(out / "table.tsv")
-        files["final"] = str(out / "final.npy")
-        if figures:
-            from .. import plot
-
-            title = f"{exp.model}, j = {j / 1e10:.2f}e10 A/m², {cls['label']}"
-            files["mt"] = str(plot.plot_mt(out / "table.tsv", out / "mt.png", title))
-            files["layers"] = str(plot.plot_layers(m, layers, sample.grid.cell,
-                                                   out / "layers.png", title))
-        if animate and frames:
-            from .. import plot
-
-            gif = plot.animate_layer(np.array(frames), times, sample.grid.cell, out / "FM2.gif",
-                                     title=f"FM2, j = {j / 1e10:.2f}e10 A/m²,")
-            if gif is not None:
-                files["animation"] = str(gif)
     states = cls["states"]
     fm2_name = "FM2" if "FM2" in states else next(iter(states))
-    fm2 = states[fm2_name]
-    state = fm2["family"]
+    state = states[fm2_name]["family"]
     if exp.moving_threshold is not None and moving.get(fm2_name, 0.0) > exp.moving_threshold:
         state = f"{fm2_name} moving"
-    return {
-        "current": j,
-        "model": exp.model,
-        "label": cls["label"],
-        "state": state,
-        "state_detail": fm2["label"],
-        "states": states,
-        "averages": averages,
-        "tmr": tmr,
-        "t_end": t,
-        "settled": is_settled,
-        "motion": moving,
-        "steps": int(dict(getattr(integ, "stats", {}) or {}).get("steps", -1)),
-        "transport_stats": {k: v for k, v in solver_stats.items()
-                            if isinstance(v, (int, float)) and math.isfinite(v)},
-        "relax": {k: v for k, v in relax_info.items() if isinstance(v, (int, float, str, bool))},
-        "wall_s": wall_before + time.perf_counter() - wall0,
-        "resumed_at": resume.t if resume is not None else None,
-        "files": files,
-    }
+    return {"label": cls["label"], "state": state, "state_detail": states[fm2_name]["label"],
+            "states": states, "averages": averages, "tmr": tmr, "motion": moving}
+
+
+def _write_outputs(exp: TrilayerExperiment, j: float, problem: Problem, m: np.ndarray,
+                   history: _History, out: Path | None, figures: bool,
+                   animate: bool) -> dict[str, str]:
+    """``final.npy`` and the figures in ``out``; their paths by name."""
+    if out is None:
+        return {}
+    save_npy(out / "final.npy", m)
+    files = {"table": str(out / "table.tsv"), "final": str(out / "final.npy")}
+    if figures or (animate and history.frames):
+        from .. import plot
+    if figures:
+        label = classify_state(problem.sample, m)["label"]
+        title = f"{exp.model}, j = {j / 1e10:.2f}e10 A/m², {label}"
+        files["mt"] = str(plot.plot_mt(out / "table.tsv", out / "mt.png", title))
+        files["layers"] = str(plot.plot_layers(m, history.layers, problem.sample.grid.cell,
+                                               out / "layers.png", title))
+    if animate and history.frames:
+        gif = plot.animate_layer(np.array(history.frames), history.times,
+                                 problem.sample.grid.cell, out / "FM2.gif",
+                                 title=f"FM2, j = {j / 1e10:.2f}e10 A/m²,")
+        if gif is not None:
+            files["animation"] = str(gif)
+    return files
 
 
 def _run_digest(exp: TrilayerExperiment, current: float, m0: np.ndarray) -> str:
     """Hash of what a switching run's trajectory depends on: experiment, current, start state."""
     start = hashlib.sha256(np.ascontiguousarray(m0, dtype=float).tobytes()).hexdigest()
-    return config_hash({"experiment": exp.to_dict(), "current": float(current), "start": start})
+    # "loop": the checkpoint layout of spintorque.drive (older checkpoints are not resumed)
+    return config_hash({"experiment": exp.to_dict(), "current": float(current), "start": start,
+                        "loop": 2})
 
 
 def _matching_checkpoint(path: Path | None, digest: str) -> Checkpoint | None:

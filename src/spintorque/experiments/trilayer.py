@@ -18,6 +18,15 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from ..dynamics.integrators.registry import (
+    DEFAULT_INTEGRATOR,
+    INTEGRATORS,
+    integrator_spec,
+    transport_update_names,
+)
+from ..problem import Problem, Relaxation, Stepping
+from ..transport.models import TRANSPORT_MODELS
+
 #: Transport parameters of the magnum.fe trilayer example (PHYSICS.md §2) shared by both sets.
 _CU = {"Ms": 0.0, "D0": 5e-3, "lambda_sf": 10e-9}
 
@@ -40,7 +49,25 @@ MATERIAL_SETS: dict[str, dict[str, dict[str, Any]]] = {
     },
 }
 
-MODELS = ("diffusion", "moment")
+def experiment_models() -> tuple[str, ...]:
+    """The transport models the experiment runs: every registered one (``TRANSPORT_MODELS``)."""
+    return tuple(TRANSPORT_MODELS)
+
+
+def experiment_integrators() -> tuple[str, ...]:
+    """The integrators the experiment offers: the registered ones that are not test references
+    (``IntegratorSpec.reference``)."""
+    return tuple(name for name, spec in INTEGRATORS.items() if not spec.reference)
+
+
+def experiment_transport_updates() -> tuple[str, ...]:
+    """Every ``transport_update`` some integrator of :func:`experiment_integrators` supports."""
+    return transport_update_names(INTEGRATORS[name] for name in experiment_integrators())
+
+
+#: the transport models as registered when this module was imported (see
+#: :func:`experiment_models` for models registered later)
+MODELS = experiment_models()
 
 
 def _cell3(cell: float | tuple[float, float, float]) -> tuple[float, float, float]:
@@ -69,15 +96,16 @@ class TrilayerExperiment:
     t_fm1, t_spacer, t_fm2 : layer thicknesses [m] (200, 20, 60 nm); FM1's is disputed (§6)
     cell : cell edge [m], one length or (dx, dy, dz); every size a whole number of cells
     materials : key of :data:`MATERIAL_SETS` (``"magnumfe"`` or ``"co"``)
-    model : transport model, ``"diffusion"`` or ``"moment"``; ``moment_a``: a in A(M)
+    model : transport model, a name in ``TRANSPORT_MODELS`` (``"diffusion"`` or ``"moment"``);
+        ``moment_a``: a in A(M)
     seed : RNG seed of FM1's random initial state; ``fm2_initial``: FM2's initial direction
     relax_method, relax_tol [A/m], relax_max_iter : relaxation at zero current
     duration : time limit of the current run [s]; ``output_every``: table interval [s]
     integrator, dt [s], rtol : time stepping (``run`` table of the config); ``transport_rtol``:
         relative residual of each transport solve (``transport.rtol``); ``transport_update``:
-        ``"evaluation"``, ``"step"`` or ``"accepted"`` (``run.transport_update``; None: the
-        integrator's default);
-        ``dt_max`` [s]: rk45/rk43's largest step (None: no limit; for time-step checks)
+        one of the integrator's ``transport_updates`` (``run.transport_update``; None: the
+        integrator's default); ``integrator``: one of :func:`experiment_integrators`;
+        ``dt_max`` [s]: an adaptive scheme's largest step (None: no limit; for time-step checks)
     settle_window [s], settle_tol : settled when no layer-average component moved more than
         ``settle_tol`` over the last ``settle_window`` and ``max|m x H| / Ms`` is below
         ``settle_torque`` (dimensionless); ``min_duration`` [s]: never stop before this
@@ -104,7 +132,7 @@ class TrilayerExperiment:
     relax_max_iter: int = 20000
     duration: float = 2e-9
     output_every: float = 10e-12
-    integrator: str = "rk45"
+    integrator: str = DEFAULT_INTEGRATOR
     dt: float = 1e-13
     rtol: float = 1e-5
     transport_rtol: float = 1e-6
@@ -147,14 +175,15 @@ class TrilayerExperiment:
         if self.materials not in MATERIAL_SETS:
             raise ValueError(f"TrilayerExperiment.materials = {self.materials!r}; allowed: "
                              f"{sorted(MATERIAL_SETS)}")
-        if self.model not in MODELS:
-            raise ValueError(f"TrilayerExperiment.model = {self.model!r}; allowed: {MODELS}")
+        if self.model not in experiment_models():
+            raise ValueError(f"TrilayerExperiment.model = {self.model!r}; "
+                             f"allowed: {experiment_models()}")
         if self.relax_method not in ("minimize", "llg"):
             raise ValueError(f"TrilayerExperiment.relax_method = {self.relax_method!r}; "
                              "allowed: 'minimize', 'llg'")
-        if self.integrator not in ("rk45", "rk43", "gspm"):
-            raise ValueError(f"TrilayerExperiment.integrator = {self.integrator!r}; "
-                             "allowed: 'rk45', 'rk43', 'gspm'")
+        if self.integrator not in experiment_integrators():
+            raise ValueError(f"TrilayerExperiment.integrator = {self.integrator!r}; allowed: "
+                             + ", ".join(map(repr, experiment_integrators())))
         if self.dt_max is not None and not (isinstance(self.dt_max, (int, float))
                                             and math.isfinite(self.dt_max) and self.dt_max > 0):
             raise ValueError(f"TrilayerExperiment.dt_max = {self.dt_max!r} must be positive, "
@@ -164,12 +193,18 @@ class TrilayerExperiment:
                 and math.isfinite(self.moving_threshold) and self.moving_threshold >= 0):
             raise ValueError(f"TrilayerExperiment.moving_threshold = {self.moving_threshold!r} "
                              "must be >= 0, finite or None")
-        if self.transport_update not in (None, "step", "evaluation", "accepted"):
+        updates = experiment_transport_updates()
+        if self.transport_update is not None and self.transport_update not in updates:
             raise ValueError(f"TrilayerExperiment.transport_update = {self.transport_update!r}; "
-                             "allowed: None, 'step', 'evaluation', 'accepted'")
-        if self.transport_update == "accepted" and self.integrator not in ("rk45", "rk43"):
-            raise ValueError(f"TrilayerExperiment.transport_update = 'accepted' needs integrator "
-                             f"'rk45' or 'rk43' (integrator = {self.integrator!r})")
+                             "allowed: " + ", ".join(map(repr, (None, *updates))))
+        spec = integrator_spec(self.integrator)
+        if self.transport_update is not None and (
+                self.transport_update not in spec.transport_updates):
+            able = [name for name in experiment_integrators()
+                    if self.transport_update in INTEGRATORS[name].transport_updates]
+            raise ValueError(f"TrilayerExperiment.transport_update = {self.transport_update!r} "
+                             f"needs integrator {' or '.join(map(repr, able))} "
+                             f"(integrator = {self.integrator!r})")
         if not (isinstance(self.seed, int) and self.seed >= 0):
             raise ValueError(f"TrilayerExperiment.seed = {self.seed!r} must be an integer >= 0")
         if not any(self.fm2_initial) or len(self.fm2_initial) != 3:
@@ -267,6 +302,50 @@ class TrilayerExperiment:
                        if self.transport_update else {}),
                     **({"dt_max": float(self.dt_max)} if self.dt_max is not None else {})},
         }
+
+    # -- the problem -----------------------------------------------------------------------
+    def relaxation(self) -> Relaxation:
+        """The zero-current relaxation (method, tolerance [A/m], iteration limit)."""
+        return Relaxation(self.relax_method, tol=float(self.relax_tol),
+                          max_iter=int(self.relax_max_iter))
+
+    def problem(self, current_density: float) -> Problem:
+        """The :class:`~spintorque.problem.Problem` of one current density [A/m², FM1 → FM2],
+        built from the experiment's own (validated) fields: FM1 random (``seed``), FM2 uniform
+        (``fm2_initial``), exchange, anisotropy, stray field, the spin accumulation of ``model``
+        as the drive, the experiment's stepping and relaxation. The same problem as
+        :meth:`to_config` describes."""
+        from ..fields.anisotropy import UniaxialAnisotropy
+        from ..fields.demag import Demag
+        from ..fields.exchange import Exchange
+        from ..initial import combine, random, uniform
+        from ..materials import Material, Sample
+        from ..transport.coupling import SpinAccumulationField
+
+        j = float(current_density)
+        if not math.isfinite(j):
+            raise ValueError(f"current_density = {current_density!r} A/m^2 must be finite")
+        mats = MATERIAL_SETS[self.materials]
+        fm, nm = (Material(name=key, **{k: tuple(v) if k == "axis" else v
+                                        for k, v in mats[key].items()})
+                  for key in ("fm", "nm"))
+        nx, ny, _ = self.shape
+        sample = Sample.stack((nx, ny), _cell3(self.cell), [
+            ("FM1", self.t_fm1, fm), ("spacer", self.t_spacer, nm), ("FM2", self.t_fm2, fm)])
+        m0 = combine(sample, {"FM1": random(sample, "FM1", self.seed),
+                              "FM2": uniform(sample, "FM2", self.fm2_initial)})
+        terms: list[Any] = [Exchange(sample)]
+        if fm.Ku != 0:
+            terms.append(UniaxialAnisotropy(sample))
+        if self.demag:
+            terms.append(Demag(sample))
+        transport = SpinAccumulationField(sample, model=self.model, current_density=j,
+                                          a=float(self.moment_a), rtol=float(self.transport_rtol))
+        stepping = Stepping(self.integrator, dt=float(self.dt), rtol=float(self.rtol),
+                            dt_max=self.dt_max, transport_update=self.transport_update)
+        return Problem(sample, m0, terms, drives=[transport], stepping=stepping,
+                       relaxation=self.relaxation(),
+                       description={"experiment": self.to_dict(), "current": j})
 
 
 #: Named presets. ``quick``: 16 × 16 × 20 nm cells (3 × the exchange length in-plane: crude, but

@@ -6,9 +6,8 @@ state of the run's random generator, the number of table rows written, the index
 output stop, and a hash of the config. Arrays are stored as plain ``.npy`` members and the rest as
 a JSON text member; files are read with ``allow_pickle=False`` so loading never executes anything.
 
-Writes are atomic: the file goes to a temporary name in the same folder, is fsync-ed, renamed over
-the old checkpoint with :func:`os.replace` and the folder is fsync-ed. A kill at any moment leaves
-either the old or the new checkpoint, never a torn one.
+Writes are atomic (:mod:`spintorque.io.atomic`): a kill at any moment leaves either the old or
+the new checkpoint, never a torn one.
 """
 
 from __future__ import annotations
@@ -16,12 +15,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
+
+from .atomic import atomic_write, write_text
+
+__all__ = ["Checkpoint", "atomic_write", "config_hash", "load_checkpoint", "save_checkpoint",
+           "write_text"]
 
 FORMAT_VERSION = 1
 
@@ -39,36 +42,6 @@ class Checkpoint:
     integrator: dict[str, Any] = field(default_factory=dict)
     rng: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> Path:
-    """Call ``write(f)`` on a temporary file beside ``path``, fsync it and rename it to ``path``."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    _fsync_dir(path.parent)
-    return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems refuse fsync on a directory; the rename is still atomic
-    finally:
-        os.close(fd)
 
 
 def _split_arrays(prefix: str, d: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict:

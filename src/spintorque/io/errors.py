@@ -11,11 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["ConfigError", "ConfigFileNotFoundError", "Finding", "UserError", "show_value"]
+__all__ = ["ConfigError", "ConfigFileNotFoundError", "Finding", "ResumeError", "UserError",
+           "show_value"]
 
 
 class UserError(ValueError):
     """Bad input from the user; the message alone tells them what to fix."""
+
+
+class ResumeError(UserError):
+    """An output folder's checkpoint and table do not fit together (e.g. a table was edited)."""
 
 
 def show_value(value: object, limit: int = 80) -> str:

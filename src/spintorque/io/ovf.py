@@ -16,10 +16,12 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
 from ..mesh import Grid
+from .atomic import atomic_write
 
 CHECK_8 = 123456789012345.0
 CHECK_4 = 1234567.0
@@ -114,9 +116,8 @@ def write_ovf(
     ]
     # x fastest: (nx, ny, nz, dim) -> (nz, ny, nx, dim) in C order
     ordered = np.ascontiguousarray(values.transpose(2, 1, 0, 3))
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
+
+    def write(f: IO[bytes]) -> None:
         f.write(("\n".join(lines) + "\n").encode("ascii"))
         if fmt == "binary":
             f.write(b"# Begin: Data Binary 8\n")
@@ -131,10 +132,8 @@ def write_ovf(
             )
             f.write(b"# End: Data Text\n")
         f.write(b"# End: Segment\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    return path
+
+    return atomic_write(path, write)
 
 
 def read_ovf(path: str | os.PathLike) -> OVFData:

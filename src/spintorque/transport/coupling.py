@@ -23,6 +23,7 @@ magnetic free energy that the other terms' energies add up to.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numba
@@ -32,10 +33,9 @@ from ..constants import MU0
 from ..fields.base import write_or_add
 from ..materials import Sample
 from .diffusion import DiffusionModel, current_vector
-from .moment import MomentModel
+from .models import transport_model
 from .solver import TransportSolver
 
-MODELS = ("diffusion", "moment")
 MODES = ("quasistatic", "implicit")
 
 
@@ -61,7 +61,8 @@ class SpinAccumulationField:
     Parameters
     ----------
     sample : Sample (transport parameters per region, see :class:`DiffusionModel`)
-    model : ``"diffusion"`` (ZLF) or ``"moment"``, or a model instance (then ``bc``,
+    model : a registered model name (:data:`~spintorque.transport.models.TRANSPORT_MODELS`:
+        ``"diffusion"`` (ZLF), ``"moment"``), or a model instance (then ``bc``,
         ``z_refine``, ``a``, ``sign_e`` are ignored; a nonzero ``current_density`` replaces the
         model's current)
     current_density : A/m²; scalar (along z), 3-vector, or a callable ``t [s] -> either``
@@ -106,12 +107,8 @@ class SpinAccumulationField:
         self._current_fn = current_density if callable(current_density) else None
         j0 = 0.0 if callable(current_density) else current_density
         if isinstance(model, str):
-            if model == "diffusion":
-                model = DiffusionModel(sample, j0, bc=bc, z_refine=z_refine, sign_e=sign_e)
-            elif model == "moment":
-                model = MomentModel(sample, j0, a=a, bc=bc, z_refine=z_refine, sign_e=sign_e)
-            else:
-                raise ValueError(f"model = {model!r}: allowed values are {MODELS}")
+            model = transport_model(model).build(sample, j0, bc=bc, z_refine=z_refine,
+                                                 sign_e=sign_e, a=a)
         elif not callable(current_density) and np.any(current_vector(current_density)):
             model.current = current_vector(current_density)
         self.model = model
@@ -224,3 +221,52 @@ class SpinAccumulationField:
     def energy(self, m: np.ndarray, t: float = 0.0) -> float:
         """0 J: the torque is non-conservative (see the module docstring)."""
         return 0.0
+
+    # -- outputs and checkpoints ----------------------------------------------------------------
+    def _conducting_layers(self) -> list[str]:
+        sample = self.sample
+        return [name for name, mat in zip(sample.names, sample.materials, strict=True)
+                if mat.conducting]
+
+    def table_columns(self) -> list[str]:
+        """Header cells this term adds to a run's table: mean |s| [A/m] per conducting layer."""
+        return [f"|s|_{name} (A/m)" for name in self._conducting_layers()]
+
+    def table_values(self, m: np.ndarray, t: float) -> list[float]:
+        """Mean |s| [A/m] over each conducting layer's cells, from the last solve."""
+        s = self.s
+        if s is None or s.shape != self.sample.grid.vshape:
+            return [math.nan] * len(self._conducting_layers())
+        return [float(np.linalg.norm(s[self.sample.mask(name)], axis=-1).mean())
+                for name in self._conducting_layers()]
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Arrays that make a resumed run continue bit for bit: s on the grid [A/m], the
+        solver's warm start and projected history, the time of the last implicit step [s] and
+        the last solves from which predictions are made."""
+        out = {"s": np.array(self.s)}
+        if isinstance(self.solver.s, np.ndarray):
+            out["warm"] = self.solver.s.copy()
+        past = getattr(self.solver, "warm_history", None)
+        if isinstance(past, np.ndarray) and past.size:
+            out["history"] = past
+        if self.t_last is not None:
+            out["time"] = np.array(self.t_last)
+        if self.solves:
+            out["solve_times"] = np.array([ts for ts, _ in self.solves])
+            out["solves"] = np.array([ss for _, ss in self.solves])
+        return out
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        if "s" in state:
+            self.s = np.array(state["s"])
+        if "warm" in state:
+            self.solver.s = np.array(state["warm"])
+        if "history" in state and hasattr(self.solver, "warm_history"):
+            self.solver.warm_history = state["history"]
+        if "time" in state:
+            self.t_last = float(state["time"])
+        if "solve_times" in state and "solves" in state:
+            self.solves = [(float(ts), np.array(ss))
+                           for ts, ss in zip(state["solve_times"], state["solves"], strict=True)]

@@ -1,4 +1,4 @@
-"""Time integrators for the LLG, registered by name.
+"""Time integrators for the LLG, registered by name in :mod:`.registry`.
 
 Every integrator implements ``step(t, m) -> (t_new, m_new)``, ``advance(t0, m, t1) -> m`` (landing
 exactly on t1), ``dt`` [s], ``stats`` (steps, rejected, evaluations) and
@@ -10,43 +10,47 @@ cached stages after the problem was changed between steps (rk45's FSAL stage).
   4 evaluations per step and a larger stability interval, for stability-bound runs
 - ``gspm``: Gauss-Seidel projection method, implicit exchange, fixed dt (:mod:`.gspm`)
 - ``euler``, ``rk4``: fixed-step references for order tests (:mod:`.fixed`)
+
+:data:`INTEGRATORS` maps each name to its :class:`IntegratorSpec` (factory, adaptivity,
+``transport_update`` modes, memory, options); :func:`make_integrator` builds one and
+:func:`integrator_options` picks the run settings a scheme takes. The classes are imported on
+first use, so that reading the registry (config validation) compiles no kernel.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from ..llg import LLG
-from .base import IntegrationError
-from .fixed import RK4, Euler
-from .gspm import GSPM
-from .rk45 import RK43, RK45
+from .registry import (
+    DEFAULT_INTEGRATOR,
+    INTEGRATORS,
+    IntegratorSpec,
+    integrator_options,
+    integrator_spec,
+    make_integrator,
+    register_integrator,
+    transport_update_names,
+)
 
-INTEGRATORS: dict[str, type] = {
-    "rk45": RK45, "rk43": RK43, "gspm": GSPM, "euler": Euler, "rk4": RK4,
-}
+if TYPE_CHECKING:
+    from .base import IntegrationError
+    from .fixed import RK4, Euler
+    from .gspm import GSPM
+    from .rk45 import RK43, RK45
+
+_LAZY = {"IntegrationError": ".base", "Euler": ".fixed", "RK4": ".fixed", "GSPM": ".gspm",
+         "RK43": ".rk45", "RK45": ".rk45"}
 
 
-def make_integrator(name: str, llg: LLG, **options: Any):
-    """Build the integrator called ``name`` for ``llg`` with scheme-specific ``options``.
-
-    Unknown names or options raise ValueError naming what is allowed.
-    """
-    if name not in INTEGRATORS:
-        raise ValueError(f"integrator = {name!r}: unknown; allowed: {sorted(INTEGRATORS)}")
-    cls = INTEGRATORS[name]
-    try:
-        return cls(llg, **options)
-    except TypeError as exc:
-        import inspect
-
-        params = inspect.signature(cls.__init__).parameters
-        allowed = [p for p in params if p not in ("self", "llg")]
-        raise ValueError(
-            f"integrator {name!r}: bad options {sorted(options)} ({exc}); allowed: {allowed}"
-        ) from None
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
-    "GSPM", "INTEGRATORS", "RK4", "RK43", "RK45", "Euler", "IntegrationError", "make_integrator",
+    "DEFAULT_INTEGRATOR", "GSPM", "INTEGRATORS", "RK4", "RK43", "RK45", "Euler", "IntegrationError",
+    "IntegratorSpec", "integrator_options", "integrator_spec", "make_integrator",
+    "register_integrator", "transport_update_names",
 ]

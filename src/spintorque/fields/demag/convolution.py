@@ -15,12 +15,12 @@ from __future__ import annotations
 import itertools
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numba
 import numpy as np
 
+from ...io.atomic import atomic_write
 from ..base import write_or_add
 
 
@@ -82,11 +82,8 @@ def _save_wisdom(before: tuple) -> None:
     path = wisdom_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".wisdom-")
-        with os.fdopen(fd, "wb") as fh:
-            for part in wisdom:
-                fh.write(len(part).to_bytes(8, "little") + part)
-        os.replace(tmp, path)
+        blob = b"".join(len(part).to_bytes(8, "little") + part for part in wisdom)
+        atomic_write(path, lambda fh: fh.write(blob))
     except OSError:
         pass
 

@@ -1,0 +1,158 @@
+"""What a run writes at its output times: table rows, OVF snapshots and in-memory frames.
+
+Each output is a hook of :func:`spintorque.drive.drive`: called at the stops it asks for, asked
+for its state before a checkpoint and given it back on resume.
+
+Table columns: ``t (s)``, ``mx``, ``my``, ``mz`` (average over the magnetic cells), per magnetic
+layer ``mx_<layer>``... when there are several, ``E_<term> (J)`` per term, ``E_total (J)``,
+``max|mxH| (A/m)``, then the columns terms add themselves (``table_columns``; the spin
+accumulation adds ``|s|_<layer> (A/m)`` per conducting layer).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .dynamics.llg import cross
+from .io.errors import ResumeError
+from .io.ovf import write_magnetization
+from .io.table import TableWriter
+
+if TYPE_CHECKING:
+    from .drive import Stop
+    from .problem import Problem
+
+
+class TableFormat:
+    """Columns and rows of a problem's table (see the module docstring)."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self._buf: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    @cached_property
+    def _slabs(self) -> list[tuple[str, int, int]]:
+        return self.problem.sample.magnetic_layers()
+
+    def columns(self) -> list[str]:
+        """Header cells, ``name (unit)``."""
+        cols = ["t (s)", "mx", "my", "mz"]
+        if len(self._slabs) > 1:
+            for name, _, _ in self._slabs:
+                cols += [f"mx_{name}", f"my_{name}", f"mz_{name}"]
+        terms = self.problem.all_terms
+        cols += [f"E_{term.name} (J)" for term in terms]
+        cols += ["E_total (J)", "max|mxH| (A/m)"]
+        for term in terms:
+            if hasattr(term, "table_columns"):
+                cols += term.table_columns()
+        return cols
+
+    def averages(self, m: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """<m> over all magnetic cells and per magnetic layer (full-plane z slabs); sums over
+        the slabs rather than boolean indexing (no copies)."""
+        total, count, per_layer = np.zeros(3), 0, {}
+        for name, k0, k1 in self._slabs:
+            part = m[:, :, k0:k1].sum(axis=(0, 1, 2))
+            n = m.shape[0] * m.shape[1] * (k1 - k0)
+            per_layer[name] = part / n
+            total += part
+            count += n
+        return (total / count if count else total), per_layer
+
+    def energies_and_torque(self, t: float, m: np.ndarray) -> tuple[list[float], float]:
+        """Energy of each term [J] and max|m × H| [A/m] from one field evaluation per term
+        (a term's ``energy_from_field`` reuses the field just computed)."""
+        if self._buf is None:
+            vshape = self.problem.sample.grid.vshape
+            self._buf = (np.zeros(vshape), np.zeros(vshape), np.zeros(vshape))
+        total, buf, mxh = self._buf
+        total[...] = 0.0
+        energies = []
+        for term in self.problem.all_terms:
+            h = term.field(m, t, out=buf)
+            total += h
+            from_field = getattr(term, "energy_from_field", None)
+            energies.append(float(from_field(m, h)) if from_field is not None
+                            else float(term.energy(m, t)))
+        cross(m, total, out=mxh)
+        torque = float(np.sqrt(np.max(np.einsum("ijkl,ijkl->ijk", mxh, mxh))))
+        return energies, torque
+
+    def row(self, t: float, m: np.ndarray) -> list[float]:
+        """One row at time t [s] for the state m, in the order of :meth:`columns`."""
+        mean, per_layer = self.averages(m)
+        values = [t, *mean]
+        if len(per_layer) > 1:
+            for name, _, _ in self._slabs:
+                values += list(per_layer[name])
+        energies, torque = self.energies_and_torque(t, m)
+        values += energies
+        values += [sum(energies), torque]
+        for term in self.problem.all_terms:
+            if hasattr(term, "table_values"):
+                values += term.table_values(m, t)
+        return values
+
+
+def write_snapshot(problem: Problem, path: str | Path, t: float, m: np.ndarray) -> None:
+    """OVF 2.0 snapshot of Ms·m [A/m] at time t [s]."""
+    sample = problem.sample
+    write_magnetization(path, m, sample.param("Ms"), sample.grid, t=t)
+
+
+class TableOutput:
+    """Hook: a row of ``path`` (tab-separated, :class:`TableFormat`) at every stop with
+    ``row``; resumes by cutting the file back to the checkpoint's row count."""
+
+    def __init__(self, problem: Problem, path: str | Path) -> None:
+        self.format = TableFormat(problem)
+        self.path = Path(path)
+        self.writer: TableWriter | None = None
+
+    def open(self, resume_state: dict[str, Any] | None) -> None:
+        rows = None if resume_state is None else int(resume_state.get("rows", 0))
+        try:
+            self.writer = TableWriter(self.path, self.format.columns(), resume_rows=rows)
+        except (ValueError, FileNotFoundError) as exc:
+            raise ResumeError(f"{self.path.parent}: cannot resume: {exc}; use another output "
+                              "folder, or delete this one to start afresh") from None
+
+    def __call__(self, stop: Stop, t: float, m: np.ndarray) -> None:
+        if stop.row:
+            self.writer.append(self.format.row(t, m))
+
+    def state(self) -> dict[str, Any]:
+        self.writer.sync()  # the rows a checkpoint counts are on disk before it
+        return {"rows": self.writer.rows}
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+class SnapshotOutput:
+    """Hook: ``folder/m_NNNNNN.ovf`` at every stop with ``snapshot``, numbered 0, 1, 2, ... in
+    time order (the number is the count of snapshot stops before it)."""
+
+    def __init__(self, problem: Problem, folder: str | Path, stops: list[Stop]) -> None:
+        self.problem = problem
+        self.folder = Path(folder)
+        self.number = {id(st): k for k, st in enumerate(st for st in stops if st.snapshot)}
+
+    def open(self, resume_state: dict[str, Any] | None) -> None:
+        pass
+
+    def __call__(self, stop: Stop, t: float, m: np.ndarray) -> None:
+        if stop.snapshot:
+            write_snapshot(self.problem, self.folder / f"m_{self.number[id(stop)]:06d}.ovf", t, m)
+
+    def state(self) -> dict[str, Any]:
+        return {}
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,254 @@
+"""A run in an output folder: relax, drive, and everything that makes the folder a record of the
+run that survives a kill (``spintorque run`` and :meth:`Problem.run`).
+
+Files written into the folder:
+
+- ``table.tsv``: one row per output time (:mod:`spintorque.outputs`), the first at t = 0;
+- ``m_NNNNNN.ovf``: OVF 2.0 snapshots of Ms·m [A/m], numbered from 0 at t = 0, every
+  ``snapshot_every`` seconds (if set); ``relaxed.ovf`` after relaxation and ``final.ovf`` at the
+  end;
+- ``checkpoint.npz``: written every ``checkpoint_every`` seconds of wall time and at the end;
+- ``DONE``: JSON marker of a finished run (final time, identity hash, integrator statistics);
+  ``FAILED`` after a numerical fault (the message; the last good checkpoint is kept);
+- ``config.json`` when the problem came from a config.
+
+Running again on the same folder resumes an unfinished run from its checkpoint (the table is cut
+back to the checkpoint's row count, so no row is duplicated) and returns at once for a finished
+one. Another problem in the same folder is refused (``restart=True`` starts afresh). An
+exclusive lock on ``.lock`` keeps a second process out while one runs.
+
+Relaxation is done at zero drive (the drives start at t = 0, as in muMAG SP4).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import math
+import time as _time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .drive import Checkpointing, SimulationError, Stop, drive, numerical_errors
+from .io.checkpoint import Checkpoint, load_checkpoint, write_text
+from .io.errors import ResumeError, UserError
+from .outputs import SnapshotOutput, TableOutput, write_snapshot
+from .problem import Problem
+
+CHECKPOINT = "checkpoint.npz"
+TABLE = "table.tsv"
+DONE = "DONE"
+FAILED = "FAILED"
+
+
+class ConfigMismatchError(UserError):
+    """The output folder holds a run of a different problem (a user error: a ValueError)."""
+
+
+class BusyError(UserError):
+    """Another process is running in the output folder."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Times of a run: ``duration`` [s] after relaxation, a table row every ``output_every``
+    [s], an OVF snapshot every ``snapshot_every`` [s] (None: none), a checkpoint every
+    ``checkpoint_every`` s of wall time."""
+
+    duration: float
+    output_every: float
+    snapshot_every: float | None = None
+    checkpoint_every: float = 60.0
+
+    def stops(self) -> list[Stop]:
+        return output_stops(self.duration, self.output_every, self.snapshot_every)
+
+
+@dataclass
+class RunResult:
+    """What a run did: final time ``t`` [s] and state ``m``; ``rows`` in the table; ``resumed``
+    from a checkpoint; ``already_done`` (nothing recomputed); ``wall`` [s]; the relaxation's
+    record and the integrator's statistics."""
+
+    t: float
+    m: np.ndarray
+    out_dir: Path
+    rows: int
+    resumed: bool = False
+    already_done: bool = False
+    wall: float = 0.0
+    relax: dict[str, Any] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def output_stops(duration: float, output_every: float,
+                 snapshot_every: float | None = None) -> list[Stop]:
+    """Stops from 0 to ``duration`` [s] inclusive: rows every ``output_every``, snapshots every
+    ``snapshot_every``. Times are integer multiples (no accumulated round-off); a stop within
+    1e-9 of an interval of another is merged with it."""
+    def grid(every: float) -> list[float]:
+        n = int(math.floor(duration / every * (1 + 1e-12) + 1e-9))
+        times = [k * every for k in range(n + 1)]
+        if duration - times[-1] > 1e-9 * every:
+            times.append(duration)
+        return times
+
+    stops: dict[float, list[bool]] = {t: [True, False] for t in grid(output_every)}
+    if snapshot_every:
+        keys = sorted(stops)
+        for ts in grid(snapshot_every):
+            k = int(np.searchsorted(keys, ts))
+            near = [keys[j] for j in (k - 1, k) if 0 <= j < len(keys)
+                    and abs(keys[j] - ts) <= 1e-9 * min(output_every, snapshot_every)]
+            stops.setdefault(near[0] if near else ts, [False, False])[1] = True
+    return [Stop(t, row, snap) for t, (row, snap) in sorted(stops.items())]
+
+
+@contextmanager
+def folder_lock(out: Path) -> Iterator[None]:
+    """Exclusive lock on ``out/.lock`` for the whole run; the kernel drops it when the process
+    dies (even by SIGKILL), so a killed run never leaves a stale lock behind."""
+    with open(out / ".lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise BusyError(f"{out}: another process is running in this folder") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def run_in_folder(
+    problem: Problem | Callable[[], Problem],
+    out_dir: str | Path,
+    schedule: Schedule,
+    *,
+    identity: str | None = None,
+    restart: bool = False,
+    record: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = print,
+    progress_every: float = 10.0,
+) -> RunResult:
+    """Relax (if ``problem.relaxation``) and run ``problem`` by ``schedule`` in ``out_dir``.
+
+    ``problem`` may be a function that builds it, with its ``identity`` given: a finished run
+    then returns without building anything. ``record``: written as ``config.json`` when the run
+    starts (e.g. the config it came from).
+    ``progress`` receives a short line about every ``progress_every`` s of wall time (None:
+    silent). Raises :class:`ConfigMismatchError` if the folder holds another problem's run,
+    :class:`ResumeError` if its files do not fit together and :class:`SimulationError` on a
+    numerical fault (``FAILED`` is written, the last good checkpoint kept).
+    """
+    wall0 = _time.monotonic()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with folder_lock(out):
+        if identity is None:
+            problem = problem() if callable(problem) and not isinstance(problem, Problem) \
+                else problem
+            identity = problem.identity()
+        return _run_locked(problem, identity, out, schedule, restart, record,
+                           progress or (lambda _s: None), progress_every, wall0)
+
+
+def _clean(out: Path, restart: bool) -> None:
+    for stale in out.glob("*.tmp"):
+        stale.unlink()  # temporary files left by a kill during an atomic write
+    if restart:
+        for name in (CHECKPOINT, DONE, FAILED, TABLE, "final.ovf", "relaxed.ovf"):
+            (out / name).unlink(missing_ok=True)
+        for snap in out.glob("m_*.ovf"):
+            snap.unlink()
+
+
+def _mismatch(out: Path) -> str:
+    return (f"{out} holds a run of a different config (config hash differs); use another output "
+            "folder, or delete this one to start afresh")
+
+
+def _resume_point(problem: Problem, out: Path, digest: str) -> Checkpoint:
+    ck = load_checkpoint(out / CHECKPOINT)
+    if ck.config_hash != digest:
+        raise ConfigMismatchError(_mismatch(out))
+    if ck.m.shape != problem.sample.grid.vshape:
+        raise ResumeError(f"{out / CHECKPOINT}: m of shape {ck.m.shape}, but the grid is "
+                          f"{problem.sample.grid.vshape}")
+    (out / FAILED).unlink(missing_ok=True)
+    return ck
+
+
+def _relax_first(problem: Problem, out: Path, say: Callable[[str], None],
+                 progress_every: float) -> tuple[np.ndarray, dict[str, Any]]:
+    """The state at t = 0: m0, relaxed if the problem asks for it (``relaxed.ovf`` written)."""
+    if problem.relaxation is None:
+        return problem.m0, {}
+    try:
+        m, info = problem.relax(problem.m0, progress=say, progress_every=progress_every)
+    except numerical_errors() as exc:
+        raise SimulationError(f"relaxation (before t = 0 s) stopped: "
+                              f"{type(exc).__name__}: {exc}") from exc
+    if not np.isfinite(m).all():
+        raise SimulationError("relaxation (before t = 0 s) produced NaN/Inf in m")
+    write_snapshot(problem, out / "relaxed.ovf", 0.0, m)
+    say(f"relaxed ({info.get('method')}): {info.get('iterations')} iterations, "
+        f"max|mxH| = {info.get('max_torque', math.nan):.3g} A/m, "
+        f"converged = {info.get('converged')}")
+    return m, info
+
+
+def _run_locked(problem: Problem | Callable[[], Problem], digest: str, out: Path,
+                schedule: Schedule, restart: bool, record: dict[str, Any] | None,
+                say: Callable[[str], None], progress_every: float, wall0: float) -> RunResult:
+    _clean(out, restart)
+    if (out / DONE).exists():
+        info = json.loads((out / DONE).read_text())
+        if info.get("config_hash") != digest:
+            raise ConfigMismatchError(_mismatch(out))
+        ck = load_checkpoint(out / CHECKPOINT)
+        say(f"{out}: finished earlier at t = {ck.t:.6g} s; nothing to do")
+        return RunResult(ck.t, ck.m, out, ck.rows, already_done=True,
+                         wall=_time.monotonic() - wall0)
+    if not isinstance(problem, Problem):
+        problem = problem()
+    resume = _resume_point(problem, out, digest) if (out / CHECKPOINT).exists() else None
+    if resume is not None:
+        relax_info = resume.extra.get("relax") if isinstance(resume.extra.get("relax"),
+                                                             dict) else {}
+        m = resume.m
+        say(f"{out}: resuming at t = {resume.t:.6g} s from {CHECKPOINT} ({resume.rows} table "
+            "rows)")
+    else:
+        if record is not None:
+            write_text(out / "config.json", json.dumps(record, indent=2, default=str))
+        m, relax_info = _relax_first(problem, out, say, progress_every)
+    stops = schedule.stops()
+    hooks = [TableOutput(problem, out / TABLE), SnapshotOutput(problem, out, stops)]
+    plan = Checkpointing(out / CHECKPOINT, digest, schedule.checkpoint_every,
+                         extra={"relax": relax_info}, at_start=True, at_end=True)
+
+    def progress(t: float, m: np.ndarray) -> None:
+        mean = problem.sample.average(m)
+        say(f"t = {t:.4g} s ({100 * t / max(schedule.duration, 1e-300):.0f}%), "
+            f"<m> = ({mean[0]:+.4f}, {mean[1]:+.4f}, {mean[2]:+.4f}), "
+            f"wall {_time.monotonic() - wall0:.1f} s")
+
+    try:
+        result = drive(problem, m, stops, hooks=hooks, checkpointing=plan, resume=resume,
+                       progress=progress, progress_every=progress_every)
+    except SimulationError as exc:
+        write_text(out / FAILED, f"{exc}\n")
+        raise
+    write_snapshot(problem, out / "final.ovf", result.t, result.m)
+    rows = result.checkpoint.rows if result.checkpoint is not None else 0
+    done = {"t": result.t, "config_hash": digest, "rows": rows, "stats": result.stats}
+    write_text(out / DONE, json.dumps(done, default=str) + "\n")
+    wall = _time.monotonic() - wall0
+    say(f"done: t = {result.t:.6g} s, {rows} rows, wall {wall:.2f} s")
+    return RunResult(result.t, result.m, out, rows, resumed=resume is not None, wall=wall,
+                     relax=relax_info, stats=result.stats)

@@ -7,7 +7,14 @@ import discretisedfield as df  # dev extra: an OVF reader/writer we did not writ
 import numpy as np
 import pytest
 
-from spintorque.io.ovf import read_magnetization, read_ovf, write_magnetization, write_ovf
+from spintorque.io.errors import UserError
+from spintorque.io.ovf import (
+    read_initial_state,
+    read_magnetization,
+    read_ovf,
+    write_magnetization,
+    write_ovf,
+)
 from spintorque.mesh import Grid
 
 GRID = Grid((5, 4, 3), (1e-9, 2e-9, 3e-9), (1e-9, 0.0, -2e-9))
@@ -158,3 +165,124 @@ def test_bad_files_refused(tmp_path):
         read_ovf(path)
     with pytest.raises(ValueError, match="fmt"):
         write_ovf(tmp_path / "x.ovf", _values(), GRID, fmt="hdf5")
+
+
+# -- read_initial_state: every way a file can fail to be an initial state, named -------------------
+
+UNIT = _values(4) / np.linalg.norm(_values(4), axis=-1, keepdims=True)
+
+
+def _refused(path, match, grid=GRID, **kw):
+    with pytest.raises(UserError, match=match) as info:
+        read_initial_state(path, grid, **kw)
+    assert str(path) in str(info.value)  # the message names the file
+    return str(info.value)
+
+
+def test_initial_state_round_trip(tmp_path):
+    m = read_initial_state(write_ovf(tmp_path / "m.ovf", UNIT * 8e5, GRID), GRID)
+    assert m.shape == GRID.vshape and np.allclose(m, UNIT, rtol=0, atol=1e-15)
+    # huge and tiny (subnormal) finite values still give unit vectors
+    v = UNIT.copy()
+    v[0, 0, 0] = [1e300, 1e300, 0.0]
+    v[1, 0, 0] = [5e-324, 0.0, 0.0]
+    m = read_initial_state(write_ovf(tmp_path / "x.ovf", v, GRID), GRID)
+    assert np.allclose(m[0, 0, 0], [2**-0.5, 2**-0.5, 0]) and np.array_equal(m[1, 0, 0], [1, 0, 0])
+
+
+def test_initial_state_on_the_layer_slab(tmp_path):
+    slab = Grid((5, 4, 1), GRID.cell, GRID.origin)
+    path = write_ovf(tmp_path / "layer.ovf", UNIT[:, :, :1], slab, fmt="text")
+    m = read_initial_state(path, GRID, layer_shape=(5, 4, 1))
+    assert m.shape == (5, 4, 1, 3) and np.allclose(m, UNIT[:, :, :1], rtol=0, atol=1e-15)
+    # the file holds the layer only, so the grid alone does not fit
+    _refused(path, r"values on 5 x 4 x 1 cells .*allowed: the grid \(5, 4, 3\)$")
+
+
+def test_initial_state_missing_or_unreadable(tmp_path):
+    _refused(tmp_path / "nope.ovf", "no such file")
+    (tmp_path / "dir.ovf").mkdir()
+    _refused(tmp_path / "dir.ovf", "is a directory")
+    (tmp_path / "junk.ovf").write_text("hello\n")
+    _refused(tmp_path / "junk.ovf", "not an OVF file")
+
+
+def test_initial_state_truncated_binary(tmp_path):
+    good = write_ovf(tmp_path / "g.ovf", UNIT, GRID).read_bytes()
+    path = tmp_path / "cut.ovf"
+    path.write_bytes(good[: len(good) // 2])
+    msg = _refused(path, "truncated binary data")
+    assert "buffer" not in msg and "expected 1448 " in msg  # (5*4*3 * 3 + 1) * 8 bytes
+    path.write_bytes(good[: good.index(b"Binary 8\n") + len(b"Binary 8\n") + 4])  # no check value
+    _refused(path, "truncated binary data")
+
+
+def test_initial_state_bad_text_token(tmp_path):
+    text = write_ovf(tmp_path / "t.ovf", UNIT, GRID, fmt="text").read_text().splitlines()
+    first = next(i for i, ln in enumerate(text) if ln.startswith("# Begin: Data Text")) + 1
+    text[first + 2] = "0.5 abc 0.1"
+    path = tmp_path / "bad.ovf"
+    path.write_text("\n".join(text) + "\n")
+    msg = _refused(path, rf"line {first + 3}: 'abc' is not a number")
+    assert "could not convert" not in msg
+    text[first + 2] = "0.5 0.1"  # a missing value
+    path.write_text("\n".join(text) + "\n")
+    _refused(path, "179 text values, expected 180")
+
+
+def test_initial_state_bad_header_value(tmp_path):
+    raw = write_ovf(tmp_path / "g.ovf", UNIT, GRID).read_bytes()
+    path = tmp_path / "h.ovf"
+    path.write_bytes(raw.replace(b"# xnodes: 5", b"# xnodes: five"))
+    _refused(path, "header xnodes = 'five' is not an integer")
+    path.write_bytes(raw.replace(b"# ystepsize: 2e-09", b"# ystepsize: nan"))
+    _refused(path, "header ystepsize = 'nan' is not finite")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_initial_state_nan_or_inf(tmp_path, bad):
+    v = UNIT.copy()
+    v[2, 1, 0, 1] = bad
+    msg = _refused(write_ovf(tmp_path / "n.ovf", v, GRID), r"NaN or infinite values in 1 cell")
+    assert "first at cell (2, 1, 0)" in msg and "zero" not in msg
+
+
+def test_initial_state_zero_vectors(tmp_path):
+    v = UNIT.copy()
+    v[:, :, 1] = 0.0  # e.g. a spacer layer: zero is fine there, not in a magnetic cell
+    path = write_ovf(tmp_path / "z.ovf", v, GRID)
+    magnetic = np.ones(GRID.shape, bool)
+    magnetic[:, :, 1] = False
+    m = read_initial_state(path, GRID, magnetic=magnetic)
+    assert np.array_equal(m[:, :, 1], np.zeros((5, 4, 3)))
+    _refused(path, r"zero vectors in 20 magnetic cell\(s\), first at cell \(0, 0, 1\)")
+    magnetic[3, 2, 1] = True
+    _refused(path, r"zero vectors in 1 magnetic cell\(s\), first at cell \(3, 2, 1\)",
+             magnetic=magnetic)
+    # a file on the layer slab: the slab is the z range of the mask
+    slab = Grid((5, 4, 1), GRID.cell)
+    layer = np.zeros(GRID.shape, bool)
+    layer[:, :, 2] = True
+    path = write_ovf(tmp_path / "s.ovf", v[:, :, 1:2], slab)
+    _refused(path, r"first at cell \(0, 0, 0\)", layer_shape=(5, 4, 1), magnetic=layer)
+
+
+def test_initial_state_wrong_shape(tmp_path):
+    other = Grid((4, 4, 3), GRID.cell)
+    path = write_ovf(tmp_path / "w.ovf", UNIT[:4], other)
+    _refused(path, r"values on 4 x 4 x 3 cells \(4, 4, 3\); allowed: the grid \(5, 4, 3\) or "
+                   r"the layer \(5, 4, 1\)", layer_shape=(5, 4, 1))
+    path = write_ovf(tmp_path / "d.ovf", UNIT[..., :2], GRID, labels=("a", "b"), units=("1", "1"))
+    _refused(path, "valuedim = 2")
+
+
+def test_initial_state_cell_size(tmp_path):
+    # same shape, other cell size: accepted silently before, refused now
+    other = Grid(GRID.n, (1e-9, 2e-9, 2.5e-9), GRID.origin)
+    msg = _refused(write_ovf(tmp_path / "c.ovf", UNIT, other), "cell size .* differs from the mesh")
+    assert "2.5e-09" in msg and "3e-09" in msg
+    # within the relative 1e-6 it is the same mesh (e.g. a cell size printed to 9 digits)
+    near = Grid(GRID.n, (1e-9 * (1 + 5e-7), 2e-9, 3e-9 * (1 - 5e-7)), GRID.origin)
+    assert read_initial_state(write_ovf(tmp_path / "n.ovf", UNIT, near), GRID).shape == GRID.vshape
+    far = Grid(GRID.n, (1e-9 * (1 + 2e-6), 2e-9, 3e-9), GRID.origin)
+    _refused(write_ovf(tmp_path / "f.ovf", UNIT, far), "cell size")

@@ -7,11 +7,16 @@ fastest, then y, then z; the ``valuedim`` components of one node are stored toge
 
 Arrays in this module have shape ``(nx, ny, nz, valuedim)``; lengths are in metres. The reader also
 accepts OVF 2.0 ``Binary 4`` and OVF 1.0 files (big-endian binary, ``# OOMMF: rectangular mesh
-v1.0``), which older OOMMF versions write.
+v1.0``), which older OOMMF versions write. Its errors (``ValueError``) name the file and what is
+wrong (a truncated binary segment, a token that is not a number, a bad header value).
+
+:func:`read_initial_state` reads an initial magnetization for a given mesh and refuses, as a
+:class:`~spintorque.io.errors.UserError` naming the file, anything that cannot be one.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +27,7 @@ import numpy as np
 
 from ..mesh import Grid
 from .atomic import atomic_write
+from .errors import UserError
 
 CHECK_8 = 123456789012345.0
 CHECK_4 = 1234567.0
@@ -136,6 +142,46 @@ def write_ovf(
     return atomic_write(path, write)
 
 
+def _header_number(path: Path, header: dict[str, str], key: str, kind: type,
+                   default: str | None = None):
+    """Header value ``key`` as an int or a finite float, or a ValueError naming the key."""
+    text = header.get(key, default)
+    if text is None:
+        raise ValueError(f"{path}: header lacks {key!r}")
+    try:
+        value = kind(text)
+    except ValueError:
+        what = "an integer" if kind is int else "a number"
+        raise ValueError(f"{path}: header {key} = {text!r} is not {what}") from None
+    if kind is float and not math.isfinite(value):
+        raise ValueError(f"{path}: header {key} = {text!r} is not finite")
+    return value
+
+
+def _text_values(path: Path, raw: bytes, pos: int, count: int) -> np.ndarray:
+    """The numbers of a ``Data Text`` segment starting at byte ``pos``; a ValueError names the
+    line of a token that is not a number, or the count found against the count expected."""
+    stop = raw.find(b"# End: Data", pos)
+    chunk = raw[pos : stop if stop >= 0 else len(raw)]
+    first_line = raw.count(b"\n", 0, pos) + 1
+    values: list[float] = []
+    for i, line in enumerate(chunk.split(b"\n")):
+        line = line.strip()
+        if not line or line.startswith(b"#"):
+            continue
+        for token in line.split():
+            try:
+                values.append(float(token))
+            except ValueError:
+                shown = token.decode("ascii", errors="replace")
+                raise ValueError(
+                    f"{path}: line {first_line + i}: {shown!r} is not a number"
+                ) from None
+    if len(values) != count:
+        raise ValueError(f"{path}: {len(values)} text values, expected {count}")
+    return np.array(values, dtype=float)
+
+
 def read_ovf(path: str | os.PathLike) -> OVFData:
     """Read an OVF 1.0 or 2.0 file with a rectangular mesh (text, binary 4 or binary 8)."""
     path = Path(path)
@@ -180,36 +226,39 @@ def read_ovf(path: str | os.PathLike) -> OVFData:
         raise ValueError(f"{path}: no data segment")
     if header.get("meshtype", "rectangular").lower() != "rectangular":
         raise ValueError(f"{path}: meshtype {header['meshtype']!r}; only rectangular is supported")
-    try:
-        n = tuple(int(header[f"{a}nodes"]) for a in "xyz")
-        cell = tuple(float(header[f"{a}stepsize"]) for a in "xyz")
-    except KeyError as exc:
-        raise ValueError(f"{path}: header lacks {exc.args[0]!r}") from None
-    dim = int(header.get("valuedim", "3")) if version == 2 else 3
+    n = tuple(_header_number(path, header, f"{a}nodes", int) for a in "xyz")
+    cell = tuple(_header_number(path, header, f"{a}stepsize", float) for a in "xyz")
+    if any(k < 1 for k in n):
+        raise ValueError(f"{path}: node counts {n}; each must be >= 1")
+    dim = _header_number(path, header, "valuedim", int, "3") if version == 2 else 3
+    if dim < 1:
+        raise ValueError(f"{path}: valuedim = {dim}; must be >= 1")
     if "xmin" in header:
-        origin = tuple(float(header[f"{a}min"]) for a in "xyz")
+        origin = tuple(_header_number(path, header, f"{a}min", float) for a in "xyz")
     else:
-        origin = tuple(float(header[f"{a}base"]) - h / 2 for a, h in zip("xyz", cell, strict=True))
+        origin = tuple(_header_number(path, header, f"{a}base", float) - h / 2
+                       for a, h in zip("xyz", cell, strict=True))
     count = n[0] * n[1] * n[2] * dim
     if data_kind.startswith("binary"):
-        width = int(data_kind.split()[1])
+        kind = data_kind.split()
+        width = int(kind[1]) if len(kind) == 2 and kind[1].isdigit() else 0
         if width not in (4, 8):
-            raise ValueError(f"{path}: Data Binary {width}; allowed 4 or 8")
+            raise ValueError(f"{path}: 'Data {data_kind}'; allowed: Binary 4 or Binary 8")
         order = "<" if version == 2 else ">"
         dtype = np.dtype(f"{order}f{width}")
+        need, have = (count + 1) * width, len(raw) - pos
+        if have < need:
+            raise ValueError(
+                f"{path}: truncated binary data: {have} bytes after 'Begin: Data Binary "
+                f"{width}', expected {need} (check value and {n[0]} x {n[1]} x {n[2]} nodes x "
+                f"{dim} values x {width} bytes)"
+            )
         check = np.frombuffer(raw, dtype, count=1, offset=pos)[0]
         if check != (CHECK_8 if width == 8 else CHECK_4):
             raise ValueError(f"{path}: bad binary check value {check!r}")
         flat = np.frombuffer(raw, dtype, count=count, offset=pos + width).astype(float)
     elif data_kind.startswith("text"):
-        stop = raw.find(b"# End: Data", pos)
-        text = raw[pos : stop if stop >= 0 else len(raw)].decode("ascii")
-        flat = np.array(
-            [float(v) for ln in text.splitlines() if ln.strip() and not ln.startswith("#")
-             for v in ln.split()]
-        )
-        if flat.size != count:
-            raise ValueError(f"{path}: {flat.size} text values, expected {count}")
+        flat = _text_values(path, raw, pos, count)
     else:
         raise ValueError(f"{path}: unknown data kind {data_kind!r}")
     values = flat.reshape(n[2], n[1], n[0], dim).transpose(2, 1, 0, 3).copy()
@@ -250,3 +299,110 @@ def read_magnetization(path: str | os.PathLike) -> tuple[np.ndarray, OVFData]:
     norm = np.linalg.norm(data.values, axis=-1, keepdims=True)
     m = np.divide(data.values, norm, out=np.zeros_like(data.values), where=norm > 0)
     return m, data
+
+
+#: largest relative difference between a file's cell size and the mesh's that is taken as equal
+CELL_RTOL = 1e-6
+
+
+def read_initial_state(
+    path: str | os.PathLike,
+    grid: Grid,
+    layer_shape: tuple[int, int, int] | None = None,
+    *,
+    magnetic: np.ndarray | None = None,
+) -> np.ndarray:
+    """Unit vectors of an initial-state OVF file, checked against the mesh it is meant for.
+
+    Parameters
+    ----------
+    path : the OVF file (1.0 or 2.0, text or binary, ``valuedim`` 3; values in any unit, e.g.
+        A/m: only directions are used)
+    grid : the run's mesh; the file's cell size must equal ``grid.cell`` to a relative
+        difference below :data:`CELL_RTOL` per axis (its origin is not compared)
+    layer_shape : ``(nx, ny, nz_layer)`` of the layer the state is for; the file may hold
+        values on the whole grid or on the layer's slab alone (None: the grid only)
+    magnetic : bool mask of shape ``grid.shape`` of the cells that must hold a direction (the
+        layer's magnetic cells); for a file on the layer slab, the slab is the z range of the
+        mask. None: every cell of the file must hold one.
+
+    Returns
+    -------
+    float64 array of shape ``grid.vshape`` or ``(*layer_shape, 3)`` (whichever the file fits,
+    the grid first): unit vectors, zero where the file's value is zero outside ``magnetic``.
+
+    Raises
+    ------
+    UserError
+        naming the file and what is wrong: missing or unreadable, not an OVF file, truncated
+        binary data, a token that is not a number, a shape that fits neither the grid nor the
+        layer, a different cell size, NaN or infinite values, zero vectors in a magnetic cell.
+    """
+    path = Path(path)
+    name = str(path)
+
+    def bad(what: str) -> UserError:
+        return UserError(f"initial-state file {name!r}: {what}")
+
+    try:
+        data = read_ovf(path)
+    except FileNotFoundError:
+        raise bad("no such file") from None
+    except IsADirectoryError:
+        raise bad("is a directory, not an OVF file") from None
+    except OSError as exc:
+        raise bad(f"cannot read: {exc.strerror or exc}") from None
+    except (ValueError, OverflowError) as exc:
+        text = str(exc)
+        prefix = f"{path}: "
+        raise bad(text[len(prefix):] if text.startswith(prefix) else text) from None
+    values = data.values
+    if values.shape[3] != 3:
+        raise bad(f"valuedim = {values.shape[3]}; a magnetization needs 3 components")
+    shape = values.shape[:3]
+    if shape == grid.shape:
+        mask = None if magnetic is None else np.asarray(magnetic, bool)
+    elif layer_shape is not None and shape == tuple(layer_shape):
+        mask = None if magnetic is None else _slab_of(np.asarray(magnetic, bool), shape)
+    else:
+        allowed = f"the grid {grid.shape}"
+        if layer_shape is not None and tuple(layer_shape) != grid.shape:
+            allowed += f" or the layer {tuple(layer_shape)}"
+        raise bad(f"values on {shape[0]} x {shape[1]} x {shape[2]} cells {shape}; allowed: "
+                  f"{allowed}")
+    cell = np.asarray(data.cell, float)
+    mesh = np.asarray(grid.cell, float)
+    if not np.all(np.abs(cell - mesh) < CELL_RTOL * mesh):
+        unit = data.header.get("meshunit", "m")
+        note = f" (meshunit {unit!r}; lengths must be in m)" if unit.lower() != "m" else ""
+        raise bad(f"cell size {tuple(cell.tolist())} differs from the mesh's "
+                  f"{tuple(mesh.tolist())} m{note}; they must agree to a relative {CELL_RTOL:g}")
+    finite = np.isfinite(values).all(axis=-1)
+    if not finite.all():
+        where = tuple(int(i) for i in np.argwhere(~finite)[0])
+        raise bad(f"NaN or infinite values in {int((~finite).sum())} cell(s), first at cell "
+                  f"{where}")
+    # scale per cell before the norm, so that huge (but finite) values do not overflow
+    peak = np.abs(values).max(axis=-1, keepdims=True)
+    scaled = np.divide(values, peak, out=np.zeros_like(values), where=peak > 0)
+    norm = np.linalg.norm(scaled, axis=-1, keepdims=True)
+    m = np.divide(scaled, norm, out=np.zeros_like(values), where=norm > 0)
+    need = np.ones(shape, bool) if mask is None else mask
+    zero = need & (norm[..., 0] == 0)
+    if zero.any():
+        where = tuple(int(i) for i in np.argwhere(zero)[0])
+        raise bad(f"zero vectors in {int(zero.sum())} magnetic cell(s), first at cell {where}; "
+                  "every magnetic cell needs a direction")
+    return m
+
+
+def _slab_of(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The part of a grid mask on the layer slab (the z range where the mask has cells)."""
+    ks = np.nonzero(mask.any(axis=(0, 1)))[0]
+    if ks.size == 0:
+        return np.zeros(shape, bool)
+    slab = mask[:, :, ks[0] : ks[-1] + 1]
+    if slab.shape != tuple(shape):
+        raise ValueError(f"magnetic mask spans z cells {ks[0]}..{ks[-1]}, not a slab of "
+                         f"shape {tuple(shape)}")
+    return slab

@@ -25,6 +25,9 @@ while m is frozen. Methods (measured in ``benchmarks/bench_transport.py`` and
 
 All solves are of ``(shift·I + K) s = b + shift·s_old`` with K, b from the model
 (``model.system_blocks``; the BSR matrix is built only for ``splu`` and ``ilu``).
+
+The Krylov iterations are in :mod:`.krylov`, the compiled kernels of the line preconditioners in
+:mod:`.line_precond`; this module chooses and drives them (:class:`TransportSolver`).
 """
 
 from __future__ import annotations
@@ -32,289 +35,19 @@ from __future__ import annotations
 import time
 from functools import cached_property
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from .fv import inv3, inv3_block, matvec3
+from .krylov import bicgstab, gmres_short
+from .linalg3 import inv3, matvec3
+from .line_precond import block_thomas_factor, block_thomas_solve, line_blocks, line_sgs
+from .models import TRANSPORT_MODELS
 
 METHODS = ("auto", "bicgstab", "lgmres", "gmres", "splu")
 PRECONDITIONERS = ("auto", "line", "line_sgs", "block_jacobi", "ilu", "none")
 
-
-@numba.njit(cache=True)
-def _line_blocks(cell, off, zabove, lo_ptr, lo_face, up_ptr, up_face, upper, diag):
-    """The blocks the line preconditioners need, gathered per cell in one pass:
-    ``upper[i]`` = the z-face block from cell i to i + 1 (``off[zabove[i]]``, 0 where the line
-    ends; ``upper[i − 1]`` is then also row i's block below the diagonal) and K's diagonal block
-    ``diag[i]`` = C_i − Σ off over the cell's faces (z faces: upper[i], upper[i − 1]; lateral:
-    the CSR lists of :attr:`TransportSolver._lateral`)."""
-    for i in range(zabove.shape[0]):
-        f = zabove[i]
-        for r in range(3):
-            for c in range(3):
-                u = off[f, r, c] if f >= 0 else 0.0
-                upper[i, r, c] = u
-                diag[i, r, c] = cell[i, r, c] - u - (upper[i - 1, r, c] if i > 0 else 0.0)
-        for ptr, face in ((lo_ptr, lo_face), (up_ptr, up_face)):
-            for p in range(ptr[i], ptr[i + 1]):
-                g = face[p]
-                for r in range(3):
-                    for c in range(3):
-                        diag[i, r, c] -= off[g, r, c]
-
-
-@numba.njit(cache=True)
-def _block_thomas_factor(diag, upper, dinv, lfac):
-    """Block LU of a block-tridiagonal matrix with equal blocks above and below the diagonal
-    (B_i = U_{i−1}, true of K's z-faces): Dhat_i = D_i − L_i U_{i−1}, L_i = B_i Dhat_{i−1}⁻¹.
-
-    Fills ``dinv`` (Dhat_i⁻¹) and ``lfac`` (L_i), both ``(N, 3, 3)``, and returns them.
-    """
-    n = diag.shape[0]
-    dh = np.empty((3, 3))
-    for r in range(3):
-        for c in range(3):
-            lfac[0, r, c] = 0.0
-    inv3_block(diag[0], dinv[0])
-    for i in range(1, n):
-        for r in range(3):
-            for c in range(3):
-                acc = 0.0
-                for k in range(3):
-                    acc += upper[i - 1, r, k] * dinv[i - 1, k, c]
-                lfac[i, r, c] = acc
-        for r in range(3):
-            for c in range(3):
-                acc = diag[i, r, c]
-                for k in range(3):
-                    acc -= lfac[i, r, k] * upper[i - 1, k, c]
-                dh[r, c] = acc
-        inv3_block(dh, dinv[i])
-    return dinv, lfac
-
-
-@numba.njit(cache=True)
-def _block_thomas_solve(dinv, lfac, upper, v):
-    n = v.shape[0]
-    y = np.empty_like(v)
-    for c in range(3):
-        y[0, c] = v[0, c]
-    for i in range(1, n):
-        for r in range(3):
-            y[i, r] = v[i, r] - (
-                lfac[i, r, 0] * y[i - 1, 0]
-                + lfac[i, r, 1] * y[i - 1, 1]
-                + lfac[i, r, 2] * y[i - 1, 2]
-            )
-    x = np.empty_like(v)
-    for r in range(3):
-        x[n - 1, r] = (
-            dinv[n - 1, r, 0] * y[n - 1, 0]
-            + dinv[n - 1, r, 1] * y[n - 1, 1]
-            + dinv[n - 1, r, 2] * y[n - 1, 2]
-        )
-    w = np.empty(3)
-    for i in range(n - 2, -1, -1):
-        for r in range(3):
-            w[r] = y[i, r] - (
-                upper[i, r, 0] * x[i + 1, 0]
-                + upper[i, r, 1] * x[i + 1, 1]
-                + upper[i, r, 2] * x[i + 1, 2]
-            )
-        for r in range(3):
-            x[i, r] = dinv[i, r, 0] * w[0] + dinv[i, r, 1] * w[1] + dinv[i, r, 2] * w[2]
-    return x
-
-
-@numba.njit(cache=True, inline="always")
-def _minus_neighbours(r0, r1, r2, off, p0, p1, face, nbr, u):
-    """r − Σ_p off[face[p]] u[nbr[p]] over p in [p0, p1) (one cell's lateral neighbours)."""
-    for p in range(p0, p1):
-        f, q = face[p], nbr[p]
-        u0, u1, u2 = u[q, 0], u[q, 1], u[q, 2]
-        r0 -= off[f, 0, 0] * u0 + off[f, 0, 1] * u1 + off[f, 0, 2] * u2
-        r1 -= off[f, 1, 0] * u0 + off[f, 1, 1] * u1 + off[f, 1, 2] * u2
-        r2 -= off[f, 2, 0] * u0 + off[f, 2, 1] * u1 + off[f, 2, 2] * u2
-    return r0, r1, r2
-
-
-@numba.njit(cache=True)
-def _line_sgs(dinv, lfac, upper, off, lo_ptr, lo_nbr, lo_face, up_ptr, up_nbr, up_face, starts,
-              v, y, x):
-    """Symmetric block Gauss-Seidel over z-lines: x = M⁻¹ v with
-    M = (D_z + L_lat) D_z⁻¹ (D_z + U_lat), D_z the z-line part of K (factored by
-    :func:`_block_thomas_factor`), L_lat / U_lat its x- and y-face blocks to lower / higher
-    numbered cells. Forward sweep over the lines, y = (D_z + L_lat)⁻¹ v, then backward,
-    x = (D_z + U_lat)⁻¹ (v − L_lat y); each line one block-Thomas solve. ``*_ptr``/``*_nbr``/
-    ``*_face``: per cell, its lateral neighbours below / above and the faces to them;
-    ``starts``: first cell of each line, then N."""
-    for sweep in range(2):
-        nl = starts.shape[0] - 1
-        for li in range(nl):
-            ln = li if sweep == 0 else nl - 1 - li
-            s, e = starts[ln], starts[ln + 1]
-            out = y if sweep == 0 else x
-            for c in range(s, e):
-                r0, r1, r2 = _minus_neighbours(v[c, 0], v[c, 1], v[c, 2], off,
-                                               lo_ptr[c], lo_ptr[c + 1], lo_face, lo_nbr, y)
-                if sweep == 1:
-                    r0, r1, r2 = _minus_neighbours(r0, r1, r2, off, up_ptr[c], up_ptr[c + 1],
-                                                   up_face, up_nbr, x)
-                if c > s:  # forward elimination along the line
-                    p0, p1, p2 = out[c - 1, 0], out[c - 1, 1], out[c - 1, 2]
-                    r0 -= lfac[c, 0, 0] * p0 + lfac[c, 0, 1] * p1 + lfac[c, 0, 2] * p2
-                    r1 -= lfac[c, 1, 0] * p0 + lfac[c, 1, 1] * p1 + lfac[c, 1, 2] * p2
-                    r2 -= lfac[c, 2, 0] * p0 + lfac[c, 2, 1] * p1 + lfac[c, 2, 2] * p2
-                out[c, 0], out[c, 1], out[c, 2] = r0, r1, r2
-            for c in range(e - 1, s - 1, -1):  # back substitution
-                r0, r1, r2 = out[c, 0], out[c, 1], out[c, 2]
-                if c < e - 1:
-                    n0, n1, n2 = out[c + 1, 0], out[c + 1, 1], out[c + 1, 2]
-                    r0 -= upper[c, 0, 0] * n0 + upper[c, 0, 1] * n1 + upper[c, 0, 2] * n2
-                    r1 -= upper[c, 1, 0] * n0 + upper[c, 1, 1] * n1 + upper[c, 1, 2] * n2
-                    r2 -= upper[c, 2, 0] * n0 + upper[c, 2, 1] * n1 + upper[c, 2, 2] * n2
-                for k in range(3):
-                    out[c, k] = dinv[c, k, 0] * r0 + dinv[c, k, 1] * r1 + dinv[c, k, 2] * r2
-    return x
-
-
-@numba.njit(cache=True)
-def _bicg_half(r, v, x, phat, alpha):
-    """r −= α v, x += α p̂; returns ‖r‖² (one pass instead of four)."""
-    acc = 0.0
-    for i in range(r.size):
-        ri = r[i] - alpha * v[i]
-        r[i] = ri
-        x[i] += alpha * phat[i]
-        acc += ri * ri
-    return acc
-
-
-@numba.njit(cache=True)
-def _bicg_dots(t, r):
-    """(t·t, t·r) in one pass."""
-    tt = 0.0
-    tr = 0.0
-    for i in range(t.size):
-        tt += t[i] * t[i]
-        tr += t[i] * r[i]
-    return tt, tr
-
-
-@numba.njit(cache=True)
-def _bicg_full(r, t, x, shat, omega, rhat):
-    """x += ω ŝ, r −= ω t; returns (‖r‖², r̂·r)."""
-    rr = 0.0
-    rho = 0.0
-    for i in range(r.size):
-        x[i] += omega * shat[i]
-        ri = r[i] - omega * t[i]
-        r[i] = ri
-        rr += ri * ri
-        rho += rhat[i] * ri
-    return rr, rho
-
-
-@numba.njit(cache=True)
-def _bicg_direction(p, r, v, beta, omega):
-    """p = r + β (p − ω v)."""
-    for i in range(p.size):
-        p[i] = r[i] + beta * (p[i] - omega * v[i])
-
-
-def _bicgstab(A, M, b, x0, atol, maxiter, r0=None):
-    """Preconditioned BiCGSTAB (van der Vorst 1992; the recurrences of scipy's ``bicgstab``)
-    with the vector updates fused into one-pass Numba loops: the updates are memory-bound, and
-    scipy's version made ~10 passes with temporaries per iteration. Stops when the recursively
-    updated residual is ≤ atol. ``r0``: b − A x0 if the caller has it (saves a product).
-
-    Returns ``(x, iterations, products, info)``: info 0 converged, 1 ``maxiter`` reached,
-    -1 breakdown (ρ or ω vanished; the caller continues with LGMRES from x)."""
-    x = np.array(x0, dtype=float)
-    r = b - A(x) if r0 is None else np.array(r0, dtype=float)
-    nprod = 1 if r0 is None else 0
-    atol2 = atol * atol
-    rho = float(r @ r)
-    if rho <= atol2:
-        return x, 0, nprod, 0
-    rhat = r.copy()
-    rr_hat = rho
-    p = r.copy()
-    v = np.zeros_like(r)
-    rho_old = alpha = omega = 1.0
-    tiny = np.finfo(float).eps ** 2
-    for it in range(1, maxiter + 1):
-        if abs(rho) < tiny * rr_hat:
-            return x, it - 1, nprod, -1
-        if it > 1:
-            _bicg_direction(p, r, v, (rho / rho_old) * (alpha / omega), omega)
-        phat = M(p)
-        v = A(phat)
-        nprod += 1
-        rv = float(rhat @ v)
-        if rv == 0.0:
-            return x, it - 1, nprod, -1
-        alpha = rho / rv
-        if _bicg_half(r, v, x, phat, alpha) <= atol2:  # r is now s
-            return x, it, nprod, 0
-        shat = M(r)
-        t = A(shat)
-        nprod += 1
-        tt, tr = _bicg_dots(t, r)
-        omega = tr / tt if tt > 0 else 0.0
-        rho_old = rho
-        rr, rho = _bicg_full(r, t, x, shat, omega, rhat)
-        if rr <= atol2:
-            return x, it, nprod, 0
-        if omega == 0.0:
-            return x, it, nprod, -1
-    return x, maxiter, nprod, 1
-
-
-def _gmres_short(A, M, r0, x0, atol, V, Z):
-    """Up to ``len(Z)`` steps of right-preconditioned GMRES from x0 (residual r0), stopping at
-    ‖r‖ ≤ atol: the Krylov solution of least residual after each application of M and A.
-
-    For the once-per-LLG-step solves (start residual a few times the target) this needs fewer
-    applications than BiCGSTAB, whose iterations come in pairs and whose first half-step is a
-    Galerkin, not a minimal-residual, step (moment model on the 4 nm trilayer, rk43: 1.1 instead of
-    1.6 preconditioner applications per LLG step, docs/performance.md). Classical Gram-Schmidt
-    (BLAS-2), re-orthogonalized from the second step on; ``V`` ``(k + 1, n)`` and ``Z``
-    ``(k, n)`` are the caller's workspace. Returns ``(x, r, steps, converged)``; r = b − A x is
-    formed from the Arnoldi basis (no product) and only when not converged (else None)."""
-    kmax = Z.shape[0]
-    beta = float(np.linalg.norm(r0))
-    H = np.zeros((kmax + 1, kmax))
-    np.multiply(r0, 1.0 / beta, out=V[0])
-    for j in range(kmax):
-        Z[j] = M(V[j])
-        w = A(Z[j])
-        Vj = V[: j + 1]
-        h = Vj @ w
-        w -= h @ Vj
-        if j:  # "twice is enough": one more pass keeps the basis orthogonal to round-off
-            h2 = Vj @ w
-            w -= h2 @ Vj
-            h += h2
-        H[: j + 1, j] = h
-        hn = float(np.linalg.norm(w))
-        H[j + 1, j] = hn
-        # min ‖β e₁ − H y‖ over the (j + 2) × (j + 1) Hessenberg matrix (k ≤ 10: tiny)
-        rhs = np.zeros(j + 2)
-        rhs[0] = beta
-        y, *_ = np.linalg.lstsq(H[: j + 2, : j + 1], rhs, rcond=None)
-        res_coef = rhs - H[: j + 2, : j + 1] @ y
-        converged = float(np.linalg.norm(res_coef)) <= atol or hn == 0.0
-        if converged or j == kmax - 1:
-            x = x0 + y @ Z[: j + 1]
-            if converged:
-                return x, None, j + 1, True
-            np.multiply(w, 1.0 / hn, out=V[j + 1])
-            return x, res_coef @ V[: j + 2], j + 1, False
-        np.multiply(w, 1.0 / hn, out=V[j + 1])
-    raise AssertionError("unreachable")
+_gmres_short = gmres_short  # the name the tests import
 
 
 class _Blocks:
@@ -355,8 +88,8 @@ class TransportSolver:
         the change of s: 40 → 23 products per solve in a coupled run (docs/performance.md).
         The result still meets the same residual test; only the starting point differs.
     gmres_steps : with ``method = "bicgstab"``, up to this many steps of right-preconditioned
-        GMRES (:func:`_gmres_short`) before BiCGSTAB takes over from where they stopped; 0 for
-        plain BiCGSTAB. With one solve per LLG step the start is within a few times the target
+        GMRES (:func:`.krylov.gmres_short`) before BiCGSTAB takes over from where they stopped;
+        0 for plain BiCGSTAB. With one solve per LLG step the start is within a few times the target
         and one or two minimal-residual steps finish most solves.
 
     ``s`` (the last solution, ``(N, 3)`` [A/m]) is the warm start of the next solve, and
@@ -395,9 +128,11 @@ class TransportSolver:
             preconditioner = "line_sgs"
         if method == "auto":
             # BiCGSTAB is cheapest with either line preconditioner for ZLF; on the moment model
-            # it breaks down with the plain line solve, where LGMRES is cheapest (measured)
-            moment = getattr(model, "name", "") == "moment"
-            method = "lgmres" if moment and preconditioner != "line_sgs" else "bicgstab"
+            # it breaks down with the plain line solve, where LGMRES is cheapest (measured): the
+            # registry's line_method
+            spec = TRANSPORT_MODELS.get(getattr(model, "name", ""))
+            line = spec.line_method if spec is not None else "bicgstab"
+            method = line if preconditioner != "line_sgs" else "bicgstab"
         self.method = method
         self.preconditioner = preconditioner
         self.rtol = float(rtol)
@@ -528,7 +263,7 @@ class TransportSolver:
     def _line_precond(self, K: _Blocks, symmetric_gauss_seidel: bool = False):
         """Exact solve of the z-line part of K (diagonal and z-face blocks) by block LU, or with
         ``symmetric_gauss_seidel`` the symmetric block Gauss-Seidel sweep over z-lines built on
-        it (:func:`_line_sgs`), which also couples the lateral neighbours.
+        it (:func:`.line_precond.line_sgs`), which also couples the lateral neighbours.
 
         Unknowns are numbered in C order with z fastest, so z neighbours are consecutive and the
         z-line part is block tridiagonal (3×3 blocks, zero coupling where a line ends): one
@@ -546,21 +281,21 @@ class TransportSolver:
                       lfac=np.empty((n, 3, 3)), y=np.empty((n, 3)), diag=np.empty((n, 3, 3)))
         upper, lateral = ws["upper"], self._lateral
         # z-face blocks (row i, column i + 1 = row i + 1, column i) and K's diagonal blocks
-        _line_blocks(K.cell, K.off, self._zabove, lateral[0], lateral[2], lateral[3], lateral[5],
-                     upper, ws["diag"])
-        dinv, lfac = _block_thomas_factor(ws["diag"], upper, ws["dinv"], ws["lfac"])
+        line_blocks(K.cell, K.off, self._zabove, lateral[0], lateral[2], lateral[3], lateral[5],
+                    upper, ws["diag"])
+        dinv, lfac = block_thomas_factor(ws["diag"], upper, ws["dinv"], ws["lfac"])
         if symmetric_gauss_seidel:
             y = ws["y"]
 
             def apply(v):
                 x = np.empty((n, 3))
-                _line_sgs(dinv, lfac, upper, K.off, *lateral, v.reshape(-1, 3), y, x)
+                line_sgs(dinv, lfac, upper, K.off, *lateral, v.reshape(-1, 3), y, x)
                 return x.reshape(-1)
 
             return spla.LinearOperator((n3, n3), apply, dtype=float)
 
         def apply(v):
-            return _block_thomas_solve(dinv, lfac, upper, v.reshape(-1, 3)).reshape(-1)
+            return block_thomas_solve(dinv, lfac, upper, v.reshape(-1, 3)).reshape(-1)
 
         return spla.LinearOperator((n3, n3), apply, dtype=float)
 
@@ -619,14 +354,14 @@ class TransportSolver:
                 k = self.gmres_steps
                 if ws.get("gmres_V") is None or ws["gmres_V"].shape != (k + 1, n3):
                     ws.update(gmres_V=np.empty((k + 1, n3)), gmres_Z=np.empty((k, n3)))
-                x0, r, its, done = _gmres_short(lambda v: K @ v, Mv, r0, x0, atol,
-                                                ws["gmres_V"], ws["gmres_Z"])
+                x0, r, its, done = gmres_short(lambda v: K @ v, Mv, r0, x0, atol,
+                                               ws["gmres_V"], ws["gmres_Z"])
                 count[0] += its
                 count[1] += its
                 if done:
                     self.stats["matvecs"] = self.stats.get("matvecs", 0) + count[1]
                     return x0, count[0]
-            x, its, nprod, info = _bicgstab(lambda v: K @ v, Mv, b, x0, atol, self.maxiter, r0=r)
+            x, its, nprod, info = bicgstab(lambda v: K @ v, Mv, b, x0, atol, self.maxiter, r0=r)
             count[0] += its
             count[1] += nprod
             if info < 0:  # breakdown (moment model, rotated fluxes): continue with LGMRES

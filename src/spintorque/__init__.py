@@ -29,7 +29,7 @@ _LAZY = {
     "Zeeman": "fields.zeeman", "Demag": "fields.demag",
     "SpinAccumulationField": "transport.coupling",
     "ZhangLi": "dynamics.torques", "Slonczewski": "dynamics.torques",
-    "drive": "drive", "Stop": "drive", "SimulationError": "drive",
+    "Stop": "drive", "SimulationError": "drive",
     "read_table": "io.table", "read_ovf": "io.ovf",
     "load_config": "config", "build": "simulation", "run_config": "simulation",
 }

@@ -34,7 +34,7 @@ from .io.errors import UserError
 
 #: commands that live in other modules: name -> "module:attribute" (a click.Command)
 LAZY_COMMANDS: dict[str, str] = {
-    "sweep": "spintorque.sweep.cli:sweep",
+    "sweep": "spintorque.experiments.cli:sweep",
     "table": "spintorque.experiments.cli:table",
     "switching": "spintorque.experiments.cli:switching",
     "plot": "spintorque.experiments.cli:plot",
@@ -129,7 +129,7 @@ class SpintorqueGroup(click.Group):
                     hint = " (spintorque --debug shows where it was raised)"
                 click.echo(f"error: {_paragraph(exc)}{hint}", err=True)
                 ctx.exit(EXIT_USER_ERROR)
-            if type(exc).__name__ == "SimulationError":
+            if any(cls.__name__ == "SimulationError" for cls in type(exc).__mro__):
                 if debug:
                     traceback.print_exc()
                 click.echo(f"run stopped: {_paragraph(exc)}", err=True)

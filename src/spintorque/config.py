@@ -42,11 +42,18 @@ from pydantic import (
 )
 
 from .constants import GAMMA0
-from .materials import Material
+from .dynamics.integrators.registry import (
+    DEFAULT_INTEGRATOR,
+    INTEGRATORS,
+    integrator_spec,
+    transport_update_names,
+)
 from .io import memory
 from .io.errors import ConfigError, ConfigFileNotFoundError, Finding, show_value
 from .io.memory import available_memory, estimate_memory, format_bytes
 from .io.toml_writer import BARE_KEY, dumps
+from .materials import Material
+from .transport.models import NO_TRANSPORT, TRANSPORT_MODELS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -135,6 +142,68 @@ def _current_density(value: Any) -> float | tuple[float, float, float]:
 
 
 CurrentDensity = Annotated[Any, PlainValidator(_current_density)]
+
+
+def _either(names: Any) -> str:
+    """``'a', 'b' or 'c'`` (the form of pydantic's Literal messages)."""
+    quoted = [repr(n) for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def _registered(names: Any, optional: bool = False) -> Any:
+    """A str field whose allowed values are read from a registry when a config is validated
+    (so that a scheme or model registered later is accepted); ``names()`` gives them in order.
+    The message has the form of a Literal's."""
+
+    def check(value: Any) -> Any:
+        if value is None and optional:
+            return None
+        allowed = tuple(names())
+        if not (isinstance(value, str) and value in allowed):
+            raise ValueError("Input should be " + _either(allowed))
+        return value
+
+    return Annotated[Any, PlainValidator(check)]
+
+
+IntegratorName = _registered(lambda: INTEGRATORS)
+TransportModelName = _registered(lambda: (NO_TRANSPORT, *TRANSPORT_MODELS))
+TransportUpdate = _registered(transport_update_names, optional=True)
+
+
+def _integrator_help() -> str:
+    specs = list(INTEGRATORS.values())
+    adaptive = [s.name for s in specs if s.adaptive]
+    fixed = [s.name for s in specs if not s.adaptive and not s.reference]
+    reference = [s.name for s in specs if s.reference]
+    parts = [f"{', '.join(map(repr, adaptive))} (adaptive)"] if adaptive else []
+    parts += [f"{', '.join(map(repr, fixed))} (fixed dt)"] if fixed else []
+    text = ", ".join(parts)
+    if reference:
+        text += "; " + "/".join(map(repr, reference)) + " fixed-step (tests)"
+    return text
+
+
+def _adaptive_names() -> str:
+    return "/".join(s.name for s in INTEGRATORS.values() if s.adaptive)
+
+
+def _transport_update_help() -> str:
+    what = {"evaluation": "every field evaluation", "step": "once per step, predicted in between",
+            "accepted": "once per accepted step, after an error test on predicted s"}
+    forms = []
+    for mode in transport_update_names():
+        able = [s.name for s in INTEGRATORS.values() if mode in s.transport_updates]
+        only = "" if len(able) == len(INTEGRATORS) else "/".join(able) + ": "
+        forms.append(f"{mode!r} ({only}{what.get(mode, mode)})")
+    defaults = ", ".join(f"{s.name} {s.default_transport_update!r}"
+                         for s in INTEGRATORS.values() if s.takes_transport_update)
+    return f"transport solves: {', '.join(forms)}; default: {defaults}"
+
+
+def _transport_model_help() -> str:
+    models = ", ".join(f"{s.name!r} ({s.summary})" for s in TRANSPORT_MODELS.values())
+    return f"{NO_TRANSPORT!r} (no spin transport) or a model: {models}"
 
 
 class _Model(BaseModel):
@@ -391,9 +460,7 @@ class ExchangeConfig(_Model):
 class TransportConfig(_Model):
     """``[transport]``: spin accumulation model and the current driving it."""
 
-    model: Literal["none", "diffusion", "moment"] = Field(
-        "none", description="'none', 'diffusion' (Zhang-Levy-Fert) or 'moment' (talk's A(M) model)"
-    )
+    model: TransportModelName = Field(NO_TRANSPORT, description=_transport_model_help())
     current_density: CurrentDensity = Field(
         0.0, description="charge current density [A/m^2]: a number is along +z (bottom -> top "
         "layer), a 3-vector is the uniform current density (e.g. in-plane for muMAG SP5)"
@@ -457,6 +524,10 @@ class RelaxConfig(_Model):
     tol: Positive = Field(0.1, description="stop when max |m x H| < tol [A/m], > 0")
     max_iter: Int = Field(20000, ge=1, le=100_000_000, description="iteration limit, >= 1")
     alpha: Positive = Field(1.0, le=10, description="damping for method = 'llg' [1], (0, 10]")
+    allow_unconverged: Bool = Field(
+        False, description="run from a relaxation that did not reach tol (warns on stderr); "
+        "default false: such a run stops with exit 1 and FAILED"
+    )
 
 
 class RunParams(_Model):
@@ -464,29 +535,32 @@ class RunParams(_Model):
 
     duration: Float = Field(ge=0, description="simulated time after relaxation [s], >= 0")
     output_every: Positive = Field(description="table row interval [s], > 0")
-    integrator: Literal["rk45", "rk43", "gspm", "rk4", "euler"] = Field(
-        "rk45", description="'rk45', 'rk43' (adaptive), 'gspm'; 'rk4'/'euler' fixed-step (tests)"
+    integrator: IntegratorName = Field(DEFAULT_INTEGRATOR, description=_integrator_help())
+    rtol: Positive = Field(
+        1e-5, lt=1, description=f"{_adaptive_names()} relative tolerance [1], (0, 1)"
     )
-    rtol: Positive = Field(1e-5, lt=1, description="rk45/rk43 relative tolerance [1], (0, 1)")
-    dt: Positive = Field(1e-13, description="step [s] of fixed-step schemes, rk45's first step")
-    dt_max: Positive | None = Field(None, description="rk45/rk43's largest step [s], > 0 (or none)")
+    dt: Positive = Field(
+        1e-13, description=f"step [s] of fixed-step schemes, {DEFAULT_INTEGRATOR}'s first step"
+    )
+    dt_max: Positive | None = Field(
+        None, description=f"{_adaptive_names()}'s largest step [s], > 0 (or none)"
+    )
     alpha: Float | None = Field(None, ge=0, description="damping override for the run [1], >= 0")
-    transport_update: Literal["step", "evaluation", "accepted"] | None = Field(
-        None, description="transport solves: 'evaluation' (every field evaluation), 'step' "
-        "(once per step, predicted in between) or 'accepted' (rk45/rk43: once per accepted "
-        "step, after an error test on predicted s); default: rk45 'evaluation', gspm 'step'"
-    )
+    transport_update: TransportUpdate = Field(None, description=_transport_update_help())
     snapshot_every: Positive | None = Field(None, description="OVF snapshot interval [s], > 0")
     checkpoint_every: Positive = Field(
         60.0, description="wall-clock time between checkpoints [s], > 0"
     )
 
     @model_validator(mode="after")
-    def _accepted_needs_an_adaptive_scheme(self) -> RunParams:
-        # "accepted" solves after an error test: only rk45/rk43 have one (checked before relaxing)
-        if self.transport_update == "accepted" and self.integrator not in ("rk45", "rk43"):
-            _raise_if([("transport_update", self.transport_update,
-                        f"needs integrator 'rk45' or 'rk43' (integrator = {self.integrator!r})")])
+    def _transport_update_is_supported(self) -> RunParams:
+        # e.g. "accepted" solves after an error test: only the adaptive schemes have one
+        # (checked before relaxing)
+        update = self.transport_update
+        if update is not None and update not in integrator_spec(self.integrator).transport_updates:
+            able = [s.name for s in INTEGRATORS.values() if update in s.transport_updates]
+            _raise_if([("transport_update", update,
+                        f"needs integrator {_either(able)} (integrator = {self.integrator!r})")])
         return self
 
 
@@ -635,7 +709,7 @@ class RunConfig(_Model):
                 ("torque.slonczewski.region", slon.region,
                  "must name a magnetic layer: " + _choices(slon.region, sorted(magnetic)))
             )
-        if self.transport.model != "none":
+        if self.transport.model != NO_TRANSPORT:
             for i, layer in enumerate(self.layer):
                 mat = self.material.get(layer.material)
                 if mat is not None and mat.D0 <= 0:
@@ -666,7 +740,8 @@ class RunConfig(_Model):
                 ("run.snapshot_every", run.snapshot_every,
                  f"too small: duration / snapshot_every must be <= {MAX_SNAPSHOTS} snapshots")
             )
-        if run.integrator not in ("rk45", "rk43") and run.duration / run.dt > MAX_FIXED_STEPS:
+        fixed_step = not integrator_spec(run.integrator).adaptive
+        if fixed_step and run.duration / run.dt > MAX_FIXED_STEPS:
             out.append(
                 ("run.dt", run.dt,
                  f"too small for integrator {run.integrator!r}: duration / dt must be <= "

@@ -42,6 +42,7 @@ from .io.errors import UserError
 from .materials import Sample
 
 if TYPE_CHECKING:
+    from .dynamics.relax import RelaxCheckpoint
     from .run_folder import RunResult
 
 RELAX_METHODS = ("minimize", "llg")
@@ -84,12 +85,15 @@ class Relaxation:
     """How to relax before a run: ``method`` ``"minimize"`` (Barzilai-Borwein descent on the
     sphere) or ``"llg"`` (rk45 at damping ``alpha``); stop when max|m × H| < ``tol`` [A/m]
     (the config's default 0.1 A/m; None: the minimizer's own default, 1e-5·max Ms) or after
-    ``max_iter`` iterations."""
+    ``max_iter`` iterations, or at the method's floor (:mod:`spintorque.dynamics.relax`). A run
+    that relaxes first stops with an error when the relaxation did not converge, unless
+    ``allow_unconverged`` (then it warns and goes on)."""
 
     method: str = "minimize"
     tol: float | None = 0.1
     max_iter: int = 20000
     alpha: float = 1.0
+    allow_unconverged: bool = False
 
     def __post_init__(self) -> None:
         if self.method not in RELAX_METHODS:
@@ -251,12 +255,16 @@ class Problem:
         relaxation: Relaxation | None = None,
         progress: Callable[[str], None] | None = None,
         progress_every: float = 10.0,
+        checkpoint: RelaxCheckpoint | None = None,
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        """Relaxed unit magnetization from ``m`` (default m0) at zero drive, and a dict of what
-        the relaxation did (method, converged, iterations, max_torque [A/m]).
+        """Relaxed unit magnetization from ``m`` (default m0) at zero drive, and the record of
+        the relaxation (method, converged, reason, iterations, evaluations, max_torque [A/m],
+        energy [J]; :mod:`spintorque.dynamics.relax`).
 
-        ``relaxation`` defaults to the problem's (or the minimizer's defaults). ``progress`` gets
-        a line (iteration, energy, max|m × H|) about every ``progress_every`` s of wall time.
+        ``relaxation`` defaults to the problem's (or :class:`Relaxation`'s defaults).
+        ``progress`` gets a line (iteration, energy, max|m × H|) about every ``progress_every``
+        s of wall time. ``checkpoint``: save the relaxation's state on an interval and continue
+        a matching saved one.
         """
         from .dynamics.relax import relax
 
@@ -271,7 +279,7 @@ class Problem:
                          f"max|mxH| = {torque:.3g} A/m (tol {spec.tol} A/m)")
                 last[0] = now
 
-        return relax(self.relax_llg, start, spec, self.stepping, report)
+        return relax(self.relax_llg, start, spec, self.stepping, report, checkpoint)
 
     def run(
         self,

@@ -10,6 +10,9 @@ Files written into the folder:
 - ``checkpoint.npz``: written every ``checkpoint_every`` seconds of wall time and at the end;
 - ``DONE``: JSON marker of a finished run (final time, identity hash, integrator statistics);
   ``FAILED`` after a numerical fault (the message; the last good checkpoint is kept);
+- ``relaxed.json``: the relaxation's record (method, converged, reason, iterations, max|m×H|
+  [A/m], energy [J]); a relaxation that did not converge stops the run (``FAILED``) unless the
+  relaxation allows it; during relaxation ``checkpoint.npz`` holds the relaxer's state;
 - ``config.json`` when the problem came from a config.
 
 Running again on the same folder resumes an unfinished run from its checkpoint (the table is cut
@@ -25,6 +28,7 @@ from __future__ import annotations
 import fcntl
 import json
 import math
+import sys
 import time as _time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -183,23 +187,64 @@ def _resume_point(problem: Problem, out: Path, digest: str) -> Checkpoint:
     return ck
 
 
-def _relax_first(problem: Problem, out: Path, say: Callable[[str], None],
-                 progress_every: float) -> tuple[np.ndarray, dict[str, Any]]:
-    """The state at t = 0: m0, relaxed if the problem asks for it (``relaxed.ovf`` written)."""
-    if problem.relaxation is None:
+class RelaxationError(SimulationError):
+    """The relaxation before the run did not converge (and ``allow_unconverged`` is not set),
+    or produced NaN/Inf."""
+
+
+def _relax_first(problem: Problem, out: Path, digest: str, every: float,
+                 say: Callable[[str], None], progress_every: float
+                 ) -> tuple[np.ndarray, dict[str, Any]]:
+    """The state at t = 0: m0, relaxed if the problem asks for it (``relaxed.ovf`` written;
+    the relaxation checkpoints into ``checkpoint.npz`` and continues from it)."""
+    from .dynamics.relax import RelaxCheckpoint
+
+    spec = problem.relaxation
+    if spec is None:
         return problem.m0, {}
+    plan = RelaxCheckpoint(out / CHECKPOINT, digest, every)
+    if plan.load() is not None:
+        say(f"{out}: resuming the relaxation from {CHECKPOINT}")
     try:
-        m, info = problem.relax(problem.m0, progress=say, progress_every=progress_every)
+        m, info = problem.relax(problem.m0, progress=say, progress_every=progress_every,
+                                checkpoint=plan)
     except numerical_errors() as exc:
-        raise SimulationError(f"relaxation (before t = 0 s) stopped: "
-                              f"{type(exc).__name__}: {exc}") from exc
-    if not np.isfinite(m).all():
-        raise SimulationError("relaxation (before t = 0 s) produced NaN/Inf in m")
+        raise RelaxationError(f"relaxation (before t = 0 s) stopped: {type(exc).__name__}: "
+                              f"{exc}; {diagnose(problem, problem.m0)}") from exc
+    if not (np.isfinite(m).all() and math.isfinite(info["max_torque"])
+            and math.isfinite(info["energy"])):
+        raise RelaxationError(f"relaxation (before t = 0 s) produced NaN/Inf "
+                              f"({info['reason']}); {diagnose(problem, problem.m0)}")
     write_snapshot(problem, out / "relaxed.ovf", 0.0, m)
-    say(f"relaxed ({info.get('method')}): {info.get('iterations')} iterations, "
-        f"max|mxH| = {info.get('max_torque', math.nan):.3g} A/m, "
-        f"converged = {info.get('converged')}")
+    write_text(out / "relaxed.json", json.dumps(info, indent=2) + "\n")
+    say(f"relaxed ({info['method']}): {info['iterations']} iterations, max|mxH| = "
+        f"{info['max_torque']:.3g} A/m, converged = {info['converged']} ({info['reason']})")
+    if not info["converged"]:
+        text = (f"relaxation ({info['method']}) did not converge: {info['reason']}; max|mxH| = "
+                f"{info['max_torque']:.3g} A/m, tol = {spec.tol} A/m")
+        if not spec.allow_unconverged:
+            raise RelaxationError(f"{text}. Raise relax.max_iter, loosen relax.tol or set "
+                                  "relax.allow_unconverged = true to run from this state "
+                                  f"(saved as {out / 'relaxed.ovf'})")
+        print(f"warning: {text}; running from it (relax.allow_unconverged = true)",
+              file=sys.stderr)
     return m, info
+
+
+def diagnose(problem: Problem, m: np.ndarray) -> str:
+    """Which term's field is not finite at ``m`` and the parameters it depends on (a hint for
+    the user), or that every field is finite there (the stepping diverged)."""
+    suspects = {"exchange": "A, Ms", "anisotropy": "Ku, Ms", "demag": "Ms",
+                "zeeman": "field.B", "spin_accumulation": "transport parameters, current"}
+    buf = np.zeros(problem.sample.grid.vshape)
+    with np.errstate(all="ignore"):
+        for term in problem.all_terms:
+            h = term.field(m, 0.0, out=buf)
+            if not np.isfinite(h).all():
+                return (f"the {term.name} field is NaN/Inf at the start state: check "
+                        f"{suspects.get(term.name, 'its parameters')} of the materials")
+    return ("every field is finite at the start state: the stepping diverged (check run.dt, "
+            "run.dt_max, alpha and the largest field scales)")
 
 
 def _run_locked(problem: Problem | Callable[[], Problem], digest: str, out: Path,
@@ -216,7 +261,10 @@ def _run_locked(problem: Problem | Callable[[], Problem], digest: str, out: Path
                          wall=_time.monotonic() - wall0)
     if not isinstance(problem, Problem):
         problem = problem()
+    (out / FAILED).unlink(missing_ok=True)  # this attempt writes its own if it fails
     resume = _resume_point(problem, out, digest) if (out / CHECKPOINT).exists() else None
+    if resume is not None and resume.extra.get("stage") == "relax":
+        resume = None  # a relaxation in progress: _relax_first continues it
     if resume is not None:
         relax_info = resume.extra.get("relax") if isinstance(resume.extra.get("relax"),
                                                              dict) else {}
@@ -226,7 +274,12 @@ def _run_locked(problem: Problem | Callable[[], Problem], digest: str, out: Path
     else:
         if record is not None:
             write_text(out / "config.json", json.dumps(record, indent=2, default=str))
-        m, relax_info = _relax_first(problem, out, say, progress_every)
+        try:
+            m, relax_info = _relax_first(problem, out, digest, schedule.checkpoint_every, say,
+                                         progress_every)
+        except RelaxationError as exc:
+            write_text(out / FAILED, f"{exc}\n")
+            raise
     stops = schedule.stops()
     hooks = [TableOutput(problem, out / TABLE), SnapshotOutput(problem, out, stops)]
     plan = Checkpointing(out / CHECKPOINT, digest, schedule.checkpoint_every,
@@ -246,7 +299,8 @@ def _run_locked(problem: Problem | Callable[[], Problem], digest: str, out: Path
         raise
     write_snapshot(problem, out / "final.ovf", result.t, result.m)
     rows = result.checkpoint.rows if result.checkpoint is not None else 0
-    done = {"t": result.t, "config_hash": digest, "rows": rows, "stats": result.stats}
+    done = {"t": result.t, "config_hash": digest, "rows": rows, "stats": result.stats,
+            "relax": relax_info}
     write_text(out / DONE, json.dumps(done, default=str) + "\n")
     wall = _time.monotonic() - wall0
     say(f"done: t = {result.t:.6g} s, {rows} rows, wall {wall:.2f} s")

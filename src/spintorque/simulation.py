@@ -120,7 +120,8 @@ def build(cfg: RunConfig | dict) -> Problem:
     stepping = Stepping(run.integrator, dt=run.dt, rtol=run.rtol, dt_max=run.dt_max,
                         transport_update=run.transport_update)
     relaxation = (Relaxation(relax.method, tol=relax.tol, max_iter=relax.max_iter,
-                             alpha=relax.alpha) if relax.enabled else None)
+                             alpha=relax.alpha, allow_unconverged=relax.allow_unconverged)
+                  if relax.enabled else None)
     return Problem(sample, initial_state(cfg, sample), terms,
                    drives=_applied_field(cfg, sample) + _transport(cfg, sample),
                    torques=_torques(cfg, sample), alpha=run.alpha, stepping=stepping,

@@ -57,6 +57,92 @@ def _evaluate(
     return float(sum(parts.values())), float(sum(abs(v) for v in parts.values())), torque
 
 
+class Minimizer:
+    """The Barzilai-Borwein descent one accepted step at a time, resumable.
+
+    ``state_dict()`` holds m, the step length τ, the iteration count and the energy history;
+    after ``load_state_dict`` the next steps are those the uninterrupted run takes (the field at
+    m is recomputed, which gives the same numbers in the same process).
+    """
+
+    def __init__(self, llg: LLG, m: np.ndarray, tol: float | None = None, t: float = 0.0):
+        check_m(llg, m, "minimize")
+        self.llg, self.t = llg, t
+        ms_max = float(np.max(llg.sample.param("Ms")))
+        self.tol = 1e-5 * ms_max if tol is None else check_positive("tol", tol)
+        self._normalize = Normalizer(llg.sample.magnetic)
+        shape = llg.sample.grid.vshape
+        self.g, self._g_new, self._tmp = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+        self._m_new, self._s = np.zeros(shape), np.zeros(shape)
+        self.iteration, self.message = 0, "max_iter reached"
+        self._start(self._normalize(np.array(m, dtype=float, copy=True)), None)
+
+    def _start(self, m: np.ndarray, tau: float | None) -> None:
+        self.m = m
+        self.energy, self.e_abs, self.torque = _evaluate(self.llg, m, self.t, self.g, self._tmp)
+        self.evaluations = 1
+        self.history = [self.energy]
+        # first step: at most 0.01 rad
+        self.tau = (0.01 / self.torque if self.torque > 0 else 0.0) if tau is None else tau
+
+    @property
+    def done(self) -> bool:
+        """At the tolerance, at an exact equilibrium (torque 0) or at a NaN torque."""
+        return not (self.torque >= self.tol and self.torque > 0)
+
+    def step(self) -> bool:
+        """One accepted step; False if no step length lowers the energy (round-off floor)."""
+        tau = min(self.tau, 1.0 / self.torque)  # never turn a cell by much more than a radian
+        m, g, m_new, g_new = self.m, self.g, self._m_new, self._g_new
+        for _ in range(60):
+            np.multiply(g, -tau, out=m_new)
+            m_new += m
+            self._normalize(m_new)
+            e_new, e_abs_new, torque_new = _evaluate(self.llg, m_new, self.t, g_new, self._tmp)
+            self.evaluations += 1
+            if e_new <= self.energy + 1e-12 * max(self.e_abs, e_abs_new):
+                break
+            tau *= 0.5
+        else:
+            self.message = "stalled: no energy decrease at any step length (round-off floor)"
+            return False
+        self.torque = torque_new
+        s = np.subtract(m_new, m, out=self._s)
+        np.subtract(g_new, g, out=g)  # g now holds y = g_new − g
+        sy = float(np.vdot(s, g))
+        if sy > 0:
+            tau = float(np.vdot(s, s)) / sy if self.iteration % 2 == 0 \
+                else sy / float(np.vdot(g, g))
+        else:
+            tau *= 2.0  # non-convex direction: grow the step, the safeguard guards it
+        self.tau = tau
+        self.m, self._m_new = m_new, m
+        self.g, self._g_new = g_new, g
+        self.energy, self.e_abs = e_new, e_abs_new
+        self.history.append(self.energy)
+        self.iteration += 1
+        return True
+
+    def state_dict(self) -> dict:
+        return {"m": self.m.copy(), "tau": self.tau, "iteration": self.iteration,
+                "energies": np.asarray(self.history), "evaluations": self.evaluations}
+
+    def load_state_dict(self, d: dict) -> None:
+        self._start(np.array(d["m"], dtype=float), float(d["tau"]))
+        self.iteration = int(d["iteration"])
+        self.history = [float(e) for e in d["energies"]]
+        self.evaluations = int(d["evaluations"])
+
+    def result(self) -> MinimizeResult:
+        converged = self.torque < self.tol or self.torque == 0
+        if not math.isfinite(self.torque):
+            raise FloatingPointError("minimize: the field became NaN or Inf")
+        return MinimizeResult(m=self.m.copy(), iterations=self.iteration,
+                              max_torque=self.torque, energy_history=np.asarray(self.history),
+                              converged=converged, evaluations=self.evaluations,
+                              message="converged" if converged else self.message)
+
+
 def minimize(
     llg: LLG,
     m: np.ndarray,
@@ -76,67 +162,13 @@ def minimize(
     callback : ``callback(iteration, m, energy [J], max_torque [A/m])`` after each accepted step;
         returning True stops the minimization.
     """
-    check_m(llg, m, "minimize")
-    ms_max = float(np.max(llg.sample.param("Ms")))
-    tol = 1e-5 * ms_max if tol is None else check_positive("tol", tol)
     if int(max_iter) < 0:
         raise ValueError(f"max_iter = {max_iter!r}: need a non-negative integer")
-    normalize = Normalizer(llg.sample.magnetic)
-    shape = llg.sample.grid.vshape
-    m = normalize(np.array(m, dtype=float, copy=True))
-    g, g_new, tmp = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    m_new, s = np.zeros(shape), np.zeros(shape)
-
-    e, e_abs, torque = _evaluate(llg, m, t, g, tmp)
-    evaluations = 1
-    history = [e]
-    tau = 0.01 / torque if torque > 0 else 0.0  # first step: at most 0.01 rad
-    it, message = 0, "max_iter reached"
-    while torque >= tol and torque > 0:  # torque 0: exact equilibrium (or nothing magnetic)
-        if it >= max_iter:
+    run = Minimizer(llg, m, tol, t)
+    while not run.done and run.iteration < max_iter:
+        if not run.step():
             break
-        tau = min(tau, 1.0 / torque)  # never turn a cell by much more than a radian at once
-        accepted = False
-        for _ in range(60):
-            np.multiply(g, -tau, out=m_new)
-            m_new += m
-            normalize(m_new)
-            e_new, e_abs_new, torque_new = _evaluate(llg, m_new, t, g_new, tmp)
-            evaluations += 1
-            if e_new <= e + 1e-12 * max(e_abs, e_abs_new):
-                accepted = True
-                break
-            tau *= 0.5
-        if not accepted:
-            message = "stalled: no energy decrease at any step length (round-off floor)"
+        if callback is not None and callback(run.iteration, run.m, run.energy, run.torque):
+            run.message = "stopped by callback"
             break
-        torque = torque_new
-        np.subtract(m_new, m, out=s)
-        np.subtract(g_new, g, out=g)  # g now holds y = g_new − g
-        sy = float(np.vdot(s, g))
-        if sy > 0:
-            tau = float(np.vdot(s, s)) / sy if it % 2 == 0 else sy / float(np.vdot(g, g))
-        else:
-            tau *= 2.0  # non-convex direction: grow the step, the safeguard guards it
-        m, m_new = m_new, m
-        g, g_new = g_new, g
-        e, e_abs = e_new, e_abs_new
-        history.append(e)
-        it += 1
-        if callback is not None and callback(it, m, e, torque):
-            message = "stopped by callback"
-            break
-    converged = torque < tol or torque == 0
-    if converged:
-        message = "converged"
-    if not math.isfinite(torque):
-        raise FloatingPointError("minimize: the field became NaN or Inf")
-    return MinimizeResult(
-        m=m.copy(),
-        iterations=it,
-        max_torque=torque,
-        energy_history=np.asarray(history),
-        converged=converged,
-        evaluations=evaluations,
-        message=message,
-    )
+    return run.result()

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..drive import Checkpointing, SimulationError, Stop, drive
+from ..dynamics.relax import RelaxCheckpoint
 from ..io.atomic import save_npy
 from ..io.checkpoint import Checkpoint, config_hash, load_checkpoint
 from ..outputs import TableOutput
@@ -77,13 +78,25 @@ def relax_state(exp: TrilayerExperiment | dict, cache: str | os.PathLike | None 
     if cache is not None and Path(cache).is_file():
         return np.load(cache), {"cached": str(cache)}
     problem = exp.problem(0.0)
+    plan = None
+    if cache is not None:  # the relaxation checkpoints beside its cache and continues from it
+        begin = "m0" if start is None else hashlib.sha256(
+            np.ascontiguousarray(start, dtype=float).tobytes()).hexdigest()
+        plan = RelaxCheckpoint(Path(f"{cache}.relax.npz"),
+                               config_hash({"relax": exp.digest(relax_only=True),
+                                            "start": begin}))
     t0 = time.perf_counter()
-    m, info = problem.relax(start)
+    m, info = problem.relax(start, checkpoint=plan)
     info = {**info, "wall_s": time.perf_counter() - t0}
-    if not np.isfinite(m).all():
-        raise SimulationError("relaxation produced NaN/Inf in m")
+    if not (np.isfinite(m).all() and math.isfinite(info["max_torque"])):
+        raise SimulationError("relaxation produced NaN/Inf in m or the field")
+    if not info["converged"]:  # never cached, never used as the start of a switching run
+        raise SimulationError(f"relaxation ({info['method']}) did not converge: {info['reason']}"
+                              f"; max|mxH| = {info['max_torque']:.3g} A/m > relax_tol = "
+                              f"{exp.relax_tol} A/m (raise relax_max_iter or relax_tol)")
     if cache is not None:
         save_npy(cache, m)
+        plan.path.unlink(missing_ok=True)
     return m, info
 
 

@@ -23,8 +23,8 @@ import numpy as np
 
 from .atomic import atomic_write, write_text
 
-__all__ = ["Checkpoint", "atomic_write", "config_hash", "load_checkpoint", "save_checkpoint",
-           "write_text"]
+__all__ = ["Checkpoint", "atomic_write", "config_hash", "flatten", "load_checkpoint",
+           "save_checkpoint", "unflatten", "write_text"]
 
 FORMAT_VERSION = 1
 
@@ -125,3 +125,31 @@ def rng_from_state(state: dict[str, Any]) -> np.random.Generator:
     bitgen = getattr(np.random, name)()
     bitgen.state = state
     return np.random.Generator(bitgen)
+
+
+def flatten(prefix: str, d: dict[str, Any]) -> dict[str, Any]:
+    """Nested dicts as one level, keys joined by ``/`` under ``prefix`` (checkpoints store one
+    level: arrays as members, the rest as JSON)."""
+    out: dict[str, Any] = {}
+    for key, value in d.items():
+        name = f"{prefix}/{key}"
+        if isinstance(value, dict):
+            out.update(flatten(name, value))
+        else:
+            out[name] = value
+    return out
+
+
+def unflatten(prefix: str, flat: dict[str, Any]) -> dict[str, Any]:
+    """The nested dict :func:`flatten` made under ``prefix`` (other keys ignored)."""
+    out: dict[str, Any] = {}
+    head = prefix + "/"
+    for key, value in flat.items():
+        if not key.startswith(head):
+            continue
+        node = out
+        *parents, leaf = key[len(head):].split("/")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return out

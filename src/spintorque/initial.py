@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .io.errors import UserError
-from .io.ovf import read_magnetization
+from .io.ovf import read_initial_state
 from .materials import Sample
 
 
@@ -67,24 +67,23 @@ def vortex(sample: Sample, layer: str, center: Any = None, polarity: float = 1.0
 
 
 def from_file(sample: Sample, layer: str, path: str | Path) -> np.ndarray:
-    """The values of an OVF file in ``layer``: given on the whole grid or on the layer's slab."""
+    """The directions of an OVF file in ``layer``: given on the whole grid or on the layer's
+    slab, with the mesh's cell size (:func:`spintorque.io.ovf.read_initial_state` names the
+    file and the problem otherwise)."""
     grid = sample.grid
-    path = Path(path)
-    where = f"layer {layer!r}: initial.file = {str(path)!r}"
-    values, _ = read_magnetization(path)
     nx, ny, _ = grid.shape
     k0, k1 = sample.z_range(layer)
     mask = sample.mask(layer)
+    try:
+        values = read_initial_state(path, grid, (nx, ny, k1 - k0),
+                                    magnetic=mask & sample.magnetic)
+    except UserError as exc:
+        raise UserError(f"layer {layer!r}: initial.file: {exc}") from None
     m = np.zeros(grid.vshape)
     if values.shape == grid.vshape:
         m[mask] = values[mask]
-    elif values.shape == (nx, ny, k1 - k0, 3):
-        m[:, :, k0:k1] = values
     else:
-        raise UserError(f"{where}: values of shape {values.shape[:3]}; allowed: the grid "
-                        f"{grid.shape} or the layer {(nx, ny, k1 - k0)}")
-    if not np.all(np.linalg.norm(m[mask], axis=-1) > 0):
-        raise UserError(f"{where}: zero vectors in a magnetic layer")
+        m[:, :, k0:k1] = np.where(mask[:, :, k0:k1, None], values, 0.0)
     return m
 
 

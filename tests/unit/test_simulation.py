@@ -51,7 +51,8 @@ def trilayer(**over) -> dict:
 
 
 def test_macrospin_table_matches_analytic_precession(tmp_path):
-    # one cell in mu0*H = 0.1 T along z, no exchange/anisotropy/demag: PHYSICS.md §5.6
+    # one cell in mu0*H = 0.1 T along z, no exchange/anisotropy/demag: docs/theory/llg.md (analytic
+    # checks)
     alpha, b, theta0 = 0.1, 0.1, math.radians(30)
     cfg = film(mesh={"cell": [5e-9, 5e-9, 3e-9], "size": [5e-9, 5e-9, 3e-9]},
                material={"py": {"Ms": 8e5, "A": 0.0, "alpha": alpha}},
@@ -336,7 +337,7 @@ def test_initial_file_of_wrong_shape_refused(tmp_path):
                                grid)
     cfg = film()
     cfg["layer"][0]["initial"] = {"file": str(path)}
-    with pytest.raises(UserError, match=r"layer 'film': initial.file = .* \(3, 3, 1\)"):
+    with pytest.raises(UserError, match=r"layer 'film': initial.file: .*small.ovf.*\(3, 3, 1\)"):
         build(cfg)
 
 

@@ -27,6 +27,7 @@ evaluation), ``table_columns``/``table_values`` (extra table columns), ``state_d
 
 from __future__ import annotations
 
+import math
 import time as _time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -275,7 +276,8 @@ class Problem:
         def report(iteration: int, energy: float, torque: float) -> None:
             now = _time.monotonic()
             if progress is not None and now - last[0] >= progress_every:
-                progress(f"relaxing ({spec.method}): iteration {iteration}, E = {energy:.6g} J, "
+                e = f"E = {energy:.6g} J, " if math.isfinite(energy) else ""  # not tracked
+                progress(f"relaxing ({spec.method}): iteration {iteration}, {e}"
                          f"max|mxH| = {torque:.3g} A/m (tol {spec.tol} A/m)")
                 last[0] = now
 

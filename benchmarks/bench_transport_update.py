@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from spintorque.experiments.runner import _build, relax_state
+from spintorque.experiments.runner import relax_state
 from spintorque.experiments.trilayer import preset
 
 CASES = {  # name: (label, overrides of the full preset)
@@ -41,12 +41,12 @@ REFERENCE = {"integrator": "rk45", "rtol": 1e-7, "transport_update": "evaluation
 def run(model: str, current: float, duration: float, m0: np.ndarray, over: dict):
     """(final m, stats dict) of one run of ``duration`` [s] at ``current`` [A/m²]."""
     exp = preset("full", model=model, **over)
-    sim = _build(exp, current)
-    integ = sim.make_integrator()
+    problem = exp.problem(current)
+    integ = problem.integrator()
     t0 = time.perf_counter()
     m = integ.advance(0.0, m0.copy(), duration)
     wall = time.perf_counter() - t0
-    solver = sim.transport.solver
+    solver = problem.term("spin_accumulation").solver
     return m, {"steps": integ.stats["steps"], "rejected": integ.stats["rejected"],
                "solves": solver.stats.get("solves", 0), "wall": wall}
 
@@ -72,7 +72,7 @@ def main() -> None:
     j, T = args.current * 1e10, args.duration * 1e-9
     exp = preset("full", model=args.model)
     m0, _ = relax_state(exp, args.relaxed)
-    region = _build(exp, j).sample.region
+    region = exp.problem(j).sample.region
     ref = None
     cache = args.reference_cache
     if not args.no_reference and cache and os.path.isfile(cache):

@@ -21,7 +21,7 @@ def main(out: str = "runs/sp4-python") -> st.Problem:
                          terms=[st.Exchange(sample), st.Demag(sample)],
                          drives=[st.Zeeman(sample, B=(-24.6e-3, 4.3e-3, 0.0))],  # T, at t >= 0
                          relaxation=st.Relaxation("minimize"))
-    result = problem.run(1e-9, output_every=1e-12, out=out)
+    result = st.run(problem, 1e-9, output_every=1e-12, out=out)
     print("<m> at 1 ns:", sample.average(result.m))
     return problem
 

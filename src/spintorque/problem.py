@@ -4,9 +4,10 @@ experiment or a Python script) and of how it is driven.
 A :class:`Problem` holds the sample (grid, regions, materials), the initial magnetization, the
 field terms that are always on (exchange, anisotropy, stray field), the drives that act during
 the run only (applied field, spin accumulation), the local torques, and how to relax and step.
-Its drivers are :meth:`Problem.relax` (zero drive), :meth:`Problem.minimize` and
-:meth:`Problem.run` (relax if asked, then the time evolution with table, OVF snapshots and
-checkpoints in an output folder, resumable)::
+It relaxes itself (:meth:`Problem.relax` at zero drive, :meth:`Problem.minimize`); the time
+evolution is driven from outside, by :func:`spintorque.run` (relax if asked, then the run with
+table, OVF snapshots and checkpoints in an output folder, resumable; :mod:`spintorque.run_folder`)
+or by the bare loop :func:`spintorque.drive.drive`::
 
     import spintorque as st
 
@@ -16,7 +17,7 @@ checkpoints in an output folder, resumable)::
                          terms=[st.Exchange(sample), st.Demag(sample)],
                          drives=[st.Zeeman(sample, B=(-24.6e-3, 4.3e-3, 0))],
                          relaxation=st.Relaxation("minimize"))
-    result = problem.run(1e-9, output_every=1e-12, out="runs/sp4")
+    result = st.run(problem, 1e-9, output_every=1e-12, out="runs/sp4")
 
 Every term is an object with ``name``, ``field(m, t, out)`` [A/m] and ``energy(m, t)`` [J]
 (:class:`spintorque.fields.base.FieldTerm`); optional methods are used where a term has them:
@@ -32,7 +33,6 @@ import time as _time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -44,7 +44,6 @@ from .materials import Sample
 
 if TYPE_CHECKING:
     from .dynamics.relax import RelaxCheckpoint
-    from .run_folder import RunResult
 
 RELAX_METHODS = ("minimize", "llg")
 
@@ -282,25 +281,3 @@ class Problem:
                 last[0] = now
 
         return relax(self.relax_llg, start, spec, self.stepping, report, checkpoint)
-
-    def run(
-        self,
-        duration: float,
-        output_every: float,
-        out: str | Path,
-        *,
-        snapshot_every: float | None = None,
-        checkpoint_every: float = 60.0,
-        restart: bool = False,
-        progress: Callable[[str], None] | None = print,
-        progress_every: float = 10.0,
-    ) -> RunResult:
-        """Relax (if ``relaxation`` is set), then run for ``duration`` [s] with a table row every
-        ``output_every`` [s] and an OVF snapshot every ``snapshot_every`` [s], writing into the
-        folder ``out`` exactly as ``spintorque run`` does (:mod:`spintorque.run_folder`);
-        resumes an unfinished run found there."""
-        from .run_folder import Schedule, run_in_folder
-
-        schedule = Schedule(duration, output_every, snapshot_every, checkpoint_every)
-        return run_in_folder(self, out, schedule, restart=restart, progress=progress,
-                             progress_every=progress_every)

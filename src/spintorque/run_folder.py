@@ -1,5 +1,5 @@
 """A run in an output folder: relax, drive, and everything that makes the folder a record of the
-run that survives a kill (``spintorque run`` and :meth:`Problem.run`).
+run that survives a kill (``spintorque run`` and :func:`spintorque.run`).
 
 Files written into the folder:
 
@@ -19,6 +19,8 @@ Running again on the same folder resumes an unfinished run from its checkpoint (
 back to the checkpoint's row count, so no row is duplicated) and returns at once for a finished
 one. Another problem in the same folder is refused (``restart=True`` starts afresh). An
 exclusive lock on ``.lock`` keeps a second process out while one runs.
+
+:func:`run` is the Python entry (``spintorque.run(problem, duration, output_every, out)``).
 
 Relaxation is done at zero drive (the drives start at t = 0, as in muMAG SP4).
 """
@@ -111,6 +113,27 @@ def output_stops(duration: float, output_every: float,
                     and abs(keys[j] - ts) <= 1e-9 * min(output_every, snapshot_every)]
             stops.setdefault(near[0] if near else ts, [False, False])[1] = True
     return [Stop(t, row, snap) for t, (row, snap) in sorted(stops.items())]
+
+
+def run(
+    problem: Problem,
+    duration: float,
+    output_every: float,
+    out: str | Path,
+    *,
+    snapshot_every: float | None = None,
+    checkpoint_every: float = 60.0,
+    restart: bool = False,
+    progress: Callable[[str], None] | None = print,
+    progress_every: float = 10.0,
+) -> RunResult:
+    """Relax ``problem`` (if its ``relaxation`` is set), then run it for ``duration`` [s] with a
+    table row every ``output_every`` [s] and an OVF snapshot every ``snapshot_every`` [s],
+    writing into the folder ``out`` exactly as ``spintorque run`` does; resumes an unfinished
+    run found there (``spintorque.run``)."""
+    schedule = Schedule(duration, output_every, snapshot_every, checkpoint_every)
+    return run_in_folder(problem, out, schedule, restart=restart, progress=progress,
+                         progress_every=progress_every)
 
 
 @contextmanager

@@ -3,8 +3,9 @@ shipped example (coarse) and three smoke switching points give the tables that t
 commit 0337351 gave (``tests/examples/golden/``, written by ``_golden.py``).
 
 Tolerance: components of m (columns ``mx``, ``my_FM2``, ...) within 1e-6, every other column
-within 1e-5 of its largest magnitude. Run in the same environment, old and new code give identical tables (bit for
-bit, all twelve; see docs/architecture.md for the command). Across environments the FFT plans
+within 1e-5 of its largest magnitude. Run in the same environment, old and new code give
+identical tables (bit for bit, all twelve; see docs/architecture.md for the command). Across
+environments the FFT plans
 differ (FFTW measures them per machine and keeps its wisdom), which changes the last bits of the
 stray field; the adaptive step control (rtol 1e-5) then takes or rejects a step differently and
 moves the result by up to its local error bound: measured 2e-8 in m and 2e-7 of the energy

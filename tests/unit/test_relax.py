@@ -18,6 +18,7 @@ from spintorque import drive
 from spintorque.cli import main
 from spintorque.io.checkpoint import load_checkpoint
 from spintorque.io.ovf import read_ovf
+from spintorque.run_folder import run
 from spintorque.simulation import SimulationError, build, run_config
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -93,7 +94,7 @@ def test_nan_during_relaxation_fails_and_names_the_term(tmp_path, method):
     problem = build(film({"method": method}))
     problem.terms.append(_NaNField())
     with pytest.raises(SimulationError, match="the broken field is NaN/Inf"):
-        problem.run(0.0, output_every=1e-12, out=tmp_path, progress=None)
+        run(problem, 0.0, output_every=1e-12, out=tmp_path, progress=None)
     assert "NaN" in (tmp_path / "FAILED").read_text()
     assert not (tmp_path / "DONE").exists()
 

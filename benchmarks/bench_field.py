@@ -41,7 +41,8 @@ GRIDS = {
 PERMALLOY = Material(name="Py", Ms=8.0e5, A=1.3e-11, Ku=5.0e2, axis=(1.0, 0.0, 0.0), alpha=0.02)
 
 
-# magnum.np 2.2.0, full field, 2 torch threads, quiet machine (PERFORMANCE_NOTES.md) [ms]
+# magnum.np 2.2.0, full field, 2 torch threads, quiet machine (docs/performance.md, time per
+# evaluation) [ms]
 MAGNUMNP_NOTES = {"100x25x1": 0.88, "256x256x1": 8.1, "128x64x32": 85.0}
 
 

@@ -1,8 +1,9 @@
 """Cost of the spin-transport solve per LLG step on the talk's trilayer, next to the stray field.
 
 Device: FM1 200 nm / spacer 20 nm / FM2 60 nm, 128×64 nm in plane, 4 nm cells (32×16×70 =
-35,840 cells, 107,520 unknowns; ×2 at ``z_refine = 2``), magnum.fe parameters (PHYSICS.md §2),
-j = 1e11 A/m² along z. State: FM1 random (seeded, the experiment's start), FM2 +x.
+35,840 cells, 107,520 unknowns; ×2 at ``z_refine = 2``), magnum.fe parameters
+(docs/theory/parameters.md), j = 1e11 A/m² along z. State: FM1 random (seeded, the experiment's
+start), FM2 +x.
 
 A "step" is what one field evaluation in an LLG stage costs: m moves by a small random
 rotation (``--dm``, default 1e-3 rad per cell, about one RK45 stage at 0.1 ps), then the
@@ -50,7 +51,8 @@ from spintorque.transport.diffusion import DiffusionModel  # noqa: E402
 from spintorque.transport.moment import MomentModel  # noqa: E402
 from spintorque.transport.solver import TransportSolver  # noqa: E402
 
-# the switching experiment's magnum.fe set (PHYSICS.md §2), so the benchmark times what it runs
+# the switching experiment's magnum.fe set (docs/theory/parameters.md), so the benchmark times what
+# it runs
 FM = Material("FM", **MATERIAL_SETS["magnumfe"]["fm"])
 NM = Material("Cu", **MATERIAL_SETS["magnumfe"]["nm"])
 

@@ -1,5 +1,5 @@
-"""The 1D FM/NM interface column of PHYSICS.md §5.1 and its analytic solution, shared by the
-transport unit and convergence tests."""
+"""The 1D FM/NM interface column (docs/theory/transport.md, analytic solutions) and its solution,
+shared by the transport unit and convergence tests."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from spintorque.constants import E_CHARGE, MU_B
 from spintorque.transport.diffusion import DiffusionModel
 from spintorque.transport.solver import TransportSolver
 
-# magnum.fe parameter set (PHYSICS.md §2)
+# magnum.fe parameter set (docs/theory/parameters.md)
 FM = Material(
     "fm", Ms=8e5, D0=1e-3, beta=0.9, beta_prime=0.8, lambda_sf=10e-9, lambda_J=4e-9, c_sd=3.125e-3
 )
@@ -32,7 +32,8 @@ def interface_column(h: float, bc: str, sign_e: float):
 
 
 def analytic(z: np.ndarray, bc: str) -> tuple[float, np.ndarray]:
-    """s(0) and s(z) of §5.1 (e > 0 convention, z measured from the interface)."""
+    """s(0) and s(z) (docs/theory/transport.md, analytic solutions; e > 0 convention, z measured
+    from the interface)."""
     q = FM.beta * MU_B * J / E_CHARGE
     bbp = FM.beta * FM.beta_prime
     dp, lf, ln = 2 * FM.D0 * (1 - bbp), FM.lambda_sf * math.sqrt(1 - bbp), NM.lambda_sf

@@ -28,8 +28,9 @@ class Material:
     Transport (Zhang-Levy-Fert / moment model): ``D0`` diffusion constant [m^2/s] (0 means the
     region does not conduct), ``beta``, ``beta_prime`` polarizations, ``lambda_sf`` spin-flip
     length [m], ``J_sd`` s-d exchange energy [J]. ``lambda_J`` [m] and ``c_sd`` [T·m/A] override
-    the values derived from ``J_sd`` (the magnum.fe-style legacy pair, PHYSICS.md §9.4).
-    Slonczewski (fixed-polarizer) parameters: ``P`` polarization, ``Lambda`` and ``eps_prime``.
+    the values derived from ``J_sd`` (the magnum.fe-style legacy pair, docs/theory/parameters.md,
+    the s-d coupling). Slonczewski (fixed-polarizer) parameters: ``P`` polarization, ``Lambda`` and
+    ``eps_prime``.
     """
 
     name: str = "vacuum"

@@ -66,7 +66,8 @@ def test_moment_diffusion_rates(out):
     eps = [r[0] for r in rows]
     e1, e2 = [r[1] for r in rows], [r[2] for r in rows]
     assert abs(rate(eps, e1) - 2) < 0.05 and abs(rate(eps, e2) - 2) < 0.05  # well-prepared: O(eps²)
-    assert np.allclose(e1, [2.3e-3, 2.1e-4, 2.3e-5], rtol=0.03)  # PHYSICS.md §5.5, 2 digits
+    # docs/theory/hierarchy.md (diffusion limit), quoted to 2 digits
+    assert np.allclose(e1, [2.3e-3, 2.1e-4, 2.3e-5], rtol=0.03)
 
 
 def test_ap_study(out):

@@ -1,4 +1,5 @@
-"""Measured temporal orders of the integrators on the analytic macrospin (PHYSICS.md §5.6).
+"""Measured temporal orders of the integrators on the analytic macrospin (docs/theory/llg.md,
+analytic checks).
 
 Precession plus damping in a field along z; fixed steps (rk45 with ``adaptive=False``); the error
 at t1 against the closed form for three step sizes, dt halved each time. The observed order

@@ -1,7 +1,8 @@
 """Measured convergence orders of the spin-transport discretization.
 
-- §5.1: the FM/NM interface accumulation s(0) (two-point reconstruction) and the cell-centre
-  profile converge at second order to the analytic solution, for both outer BCs.
+- the FM/NM interface accumulation s(0) (two-point reconstruction) and the cell-centre
+  profile converge at second order to the analytic solution (docs/theory/transport.md, analytic
+  solutions), for both outer BCs.
 - z_refine: the spin torque on the interface cell of FM2 in a 3D trilayer converges at second
   order in the transport sub-cell size (m fixed on the 4 nm magnetization cells).
 """
@@ -21,9 +22,9 @@ from spintorque.transport.coupling import SpinAccumulationField
 
 @pytest.mark.parametrize("bc", ["N", "Z"])
 def test_interface_value_second_order(bc):
-    # s(0) errors 6.2e-3 ... 1e-4 (PHYSICS.md §4.3). The measured orders approach 2 from the
-    # pre-asymptotic side (profile, bc N: 1.83, 1.92, 1.96): the finest pair must be within
-    # 0.1 of 2 and every pair above 1.75
+    # s(0) errors 6.2e-3 ... 1e-4 (docs/theory/transport.md, what is checked). The measured orders
+    # approach 2 from the pre-asymptotic side (profile, bc N: 1.83, 1.92, 1.96): the finest pair
+    # must be within 0.1 of 2 and every pair above 1.75
     hs = [2e-9, 1e-9, 0.5e-9, 0.25e-9]
     e_face, e_prof = [], []
     for h in hs:

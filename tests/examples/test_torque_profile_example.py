@@ -1,6 +1,7 @@
 """examples/trilayer_torque_profile.py on the switching pillar: the torque that the spin current
 from a uniform FM1 exerts on a uniform FM2 decays into FM2 with the analytic transverse decay
-lengths of the two models (PHYSICS.md §5.3: 5.22 nm diffusion, 7.35 nm moment)."""
+lengths of the two models (docs/theory/transport.md, analytic solutions: 5.22 nm diffusion,
+7.35 nm moment)."""
 
 from __future__ import annotations
 

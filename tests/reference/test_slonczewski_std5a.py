@@ -1,10 +1,11 @@
 """Slonczewski (CPP) reversal of a permalloy C-state against OOMMF (mumax2 certification 5a).
 
-Reference (shared/refdata/README.md): `mumax2__certification_stdproblem5a_m-oommf.txt`, OOMMF
-Oxs_SpinXferEvolve at the same 64×32×1 mesh, <m>(t) every 1 ps; first zero crossing of <mx> at
-zc = 1.0442 ns (mumax2: 1.0479 ns, 0.35 % later). Measured here (rk45, rtol = atol = 1e-5,
-minimizer relaxation): zc = 1.04414 ns (−0.006 %), RMS of <mx> − <mx>_OOMMF over 0-1.1 ns 7.6e-4,
-<m>(1 ps) within 1.2e-4 of OOMMF's. Runtime: 6 s (load 5) to 90 s (load 18) on 2 cores.
+Reference (in the ``refdata`` folder that tests/conftest.py locates):
+`mumax2__certification_stdproblem5a_m-oommf.txt`, OOMMF Oxs_SpinXferEvolve at the same 64×32×1 mesh,
+<m>(t) every 1 ps; first zero crossing of <mx> at zc = 1.0442 ns (mumax2: 1.0479 ns, 0.35 % later).
+Measured here (rk45, rtol = atol = 1e-5, minimizer relaxation): zc = 1.04414 ns (−0.006 %), RMS of
+<mx> − <mx>_OOMMF over 0-1.1 ns 7.6e-4, <m>(1 ps) within 1.2e-4 of OOMMF's. Runtime: 6 s (load 5) to
+90 s (load 18) on 2 cores.
 
 The physical parameters are module constants so that `examples/slonczewski_std5a.toml` can be
 written from them.

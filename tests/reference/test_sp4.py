@@ -1,10 +1,11 @@
 """muMAG standard problem 4 (field 1) against published trajectories.
 
-References (shared/refdata/README.md): magnum.np at 5 nm cells (zc ≈ 138.6 ps) and OOMMF at 2.5 nm
-cells (zc = 138.50 ps). Tolerances from the issue: relaxed S-state within 3e-3 of (0.967, 0.125, 0)
-(the spread between minimizers and meshes), first zero crossing of <mx> within 2 ps of the
-reference at the same mesh (independent codes agree to 1-2 ps), trajectory RMS ≤ 0.02 over 1 ns
-(solver-to-solver parity used elsewhere; trajectories spread by a few hundredths late in the run).
+References (in the ``refdata`` folder that tests/conftest.py locates): magnum.np at 5 nm cells
+(zc ≈ 138.6 ps) and OOMMF at 2.5 nm cells (zc = 138.50 ps). Tolerances from the issue: relaxed
+S-state within 3e-3 of (0.967, 0.125, 0) (the spread between minimizers and meshes), first zero
+crossing of <mx> within 2 ps of the reference at the same mesh (independent codes agree to 1-2 ps),
+trajectory RMS ≤ 0.02 over 1 ns (solver-to-solver parity used elsewhere; trajectories spread by a
+few hundredths late in the run).
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def test_sp4_rk45_2p5nm_against_oommf(oommf_ref):
     assert rms <= 0.02, rms
 
 
-GSPM_DT = 2e-13  # s: the documented GSPM step for SP4 at 5 nm (docs/theory/integrators.md)
+GSPM_DT = 2e-13  # s: the documented GSPM step for SP4 at 5 nm (docs/theory/integrators.md, GSPM)
 
 
 def test_sp4_gspm_crossing(magnumnp_ref):

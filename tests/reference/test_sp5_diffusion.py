@@ -1,14 +1,14 @@
 """muMAG SP5 with the full spin-diffusion model against the same problem with the Zhang-Li torque.
 
 The diffusion model reduces to the Zhang-Li torque with ξ = λ_J²/λ_sf² and u = β μB j/(e Ms)/(1+ξ²)
-when m varies slowly on the scale λ_sf (PHYSICS.md §9.4; checked to 6e-5 on a helix in
-tests/unit/test_transport_models.py). Here λ_sf = 10 nm, λ_J = 2.236 nm (ξ = 0.05), β = 0.99 and
-the Zhang-Li run uses P = 0.99 with mumax3's 1/(1+ξ²). A vortex is NOT slowly varying in its core
-(radius ≈ 10 nm ≈ λ_sf), so the two must differ, but only through the core: O(1) corrections on
-an area fraction of about (15 nm / 100 nm)² ≈ 2 %. The test therefore asks agreement of the first
-<mx> minimum to 5 % in value and 10 % in time, and prints the measured difference (reported in
-docs/theory/transport.md; measured on 5 nm cells: −0.3265 at 0.698 ns against −0.3227 at
-0.661 ns, i.e. 1.2 % and 37 ps).
+when m varies slowly on the scale λ_sf (docs/theory/parameters.md, the s-d coupling; checked to
+6e-5 on a helix in tests/unit/test_transport_models.py). Here λ_sf = 10 nm, λ_J = 2.236 nm
+(ξ = 0.05), β = 0.99 and the Zhang-Li run uses P = 0.99 with mumax3's 1/(1+ξ²). A vortex is NOT
+slowly varying in its core (radius ≈ 10 nm ≈ λ_sf), so the two must differ, but only through the
+core: O(1) corrections on an area fraction of about (15 nm / 100 nm)² ≈ 2 %. The test therefore
+asks agreement of the first <mx> minimum to 5 % in value and 10 % in time, and prints the measured
+difference (reported in docs/theory/transport.md; measured on 5 nm cells: −0.3265 at 0.698 ns
+against −0.3227 at 0.661 ns, i.e. 1.2 % and 37 ps).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """muMAG standard problem 5: a vortex driven by an in-plane current (Zhang-Li torque, ξ = 0.05).
 
-Reference (shared/refdata/README.md): D. Porter's OOMMF solution
+Reference (in the ``refdata`` folder that tests/conftest.py locates): D. Porter's OOMMF solution
 `Boris2__muMAG5_Porter_OOMMF_solution_beta_0.05.txt`: first <mx> minimum −0.3518 at 0.669 ns,
 <m>(10 ns) = (−0.2145, 0.0191) (still ringing by ±3e-4; (−0.2142, 0.0189) at 11.1 ns).
 

@@ -1,5 +1,6 @@
 """Stray field: Newell tensor identities, far-field switch, FFT convolution vs direct sum, and the
-magnetometric demag factors of uniformly magnetized prisms (PHYSICS.md §1.2, §4.2, §5)."""
+magnetometric demag factors of uniformly magnetized prisms (docs/theory/llg.md, stray field and
+analytic checks)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Spinor BGK: velocity grid, conservation, free streaming, §5.4 precession, AP behaviour."""
+"""Spinor BGK: velocity grid, conservation, free streaming, precession
+(docs/theory/hierarchy.md, kinetic level), AP behaviour."""
 
 import numpy as np
 import pytest
@@ -66,7 +67,8 @@ def test_free_streaming_mode_matrix_is_exact_shift():
 
 
 def test_uniform_precession_and_decay_exact():
-    # §5.4: uniform m, E = 0 -> m(t) = e^{-g t} Rot_M(w t) m0, h stays 0; exact per step.
+    # uniform m, E = 0 -> m(t) = e^{-g t} Rot_M(w t) m0, h stays 0; exact per step
+    # (docs/theory/hierarchy.md, kinetic level).
     Mv = np.array([1.0, 2.0, 2.0]) / 3.0
     kin = KineticBGK1D(8, L, 0.1, n_v=8, M=Mv, w=2.0, g_sf=0.5)
     m0 = np.zeros((4, 8))

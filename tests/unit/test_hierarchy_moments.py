@@ -1,4 +1,5 @@
-"""Rescaled 1D moment system, AP scheme and diffusion limit (PHYSICS.md §1.4, §4.4, §5.5)."""
+"""Rescaled 1D moment system, AP scheme and diffusion limit (docs/theory/hierarchy.md, moment level
+and diffusion limit)."""
 
 import numpy as np
 import pytest
@@ -37,7 +38,8 @@ def test_transverse_coefficients_of_the_talk():
 
 
 def test_single_mode_reproduces_physics_md_numbers():
-    # PHYSICS.md §5.5: 2.3e-3, 2.1e-4, 2.3e-5 for eps = 0.1, 0.03, 0.01 (two significant digits).
+    # docs/theory/hierarchy.md (diffusion limit): 2.3e-3, 2.1e-4, 2.3e-5 for eps = 0.1, 0.03, 0.01
+    # (two significant digits).
     errs = [single_mode_error(e) for e in (0.1, 0.03, 0.01)]
     for got, want in zip(errs, (2.3e-3, 2.1e-4, 2.3e-5), strict=True):
         assert abs(got / want - 1) < 0.03, errs  # quoted to 2 digits: ±3% covers the rounding

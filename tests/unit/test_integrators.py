@@ -23,7 +23,7 @@ def m0_macrospin() -> np.ndarray:
 
 
 def exact(t: float, alpha: float = ALPHA, bz: float = BZ) -> np.ndarray:
-    """PHYSICS.md §5.6: Gilbert macrospin in H e_z, angles in closed form."""
+    """docs/theory/llg.md (analytic checks): Gilbert macrospin in H e_z, angles in closed form."""
     w = GAMMA0 * (bz / MU0) / (1 + alpha**2)
     th = 2 * np.arctan(np.tan(THETA0 / 2) * np.exp(-alpha * w * t))
     return np.array([np.sin(th) * np.cos(w * t), np.sin(th) * np.sin(w * t), np.cos(th)])

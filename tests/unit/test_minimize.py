@@ -70,7 +70,8 @@ def bloch_wall(h: float, delta: float, a_ex: float, ku: float):
 
 def test_bloch_wall_width_and_second_order_profile_convergence():
     a_ex, ku = 1.3e-11, 5e5
-    delta = np.sqrt(a_ex / ku)  # PHYSICS.md §5.6 with the −Ku (m·u)² convention: 5.1 nm
+    # docs/theory/llg.md (analytic checks), with the −Ku (m·u)² convention: 5.1 nm
+    delta = np.sqrt(a_ex / ku)
     errs, widths = [], []
     for h in (delta / 2, delta / 4, delta / 8):
         x, result, field = bloch_wall(h, delta, a_ex, ku)
@@ -83,7 +84,7 @@ def test_bloch_wall_width_and_second_order_profile_convergence():
         widths.append(d)
         errs.append(np.abs(mz + np.tanh((x - x0) / delta)).max())
     # at h = δ/8 the discrete wall width is within 0.5 % of sqrt(A/K) (the discretization
-    # error (h/δ)²/12 ≈ 1.3e-3 with margin); the wrong factor 2 of §1.6 would give 41 %
+    # error (h/δ)²/12 ≈ 1.3e-3 with margin); the other factor-2 convention would give 41 %
     assert widths[-1] == pytest.approx(delta, rel=5e-3), widths
     orders = np.log2(np.array(errs[:-1]) / np.array(errs[1:]))
     # second order in the cell size (2.05, 2.03 measured)

@@ -17,6 +17,7 @@ import sys
 import textwrap
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -224,3 +225,39 @@ def test_every_worker_gets_work(runner, tmp_path):
         assert summary.computed == 6
         per_worker = Counter(row.worker for row in st.rows("done") if row.key[0] == "p")
     assert len(per_worker) == 2 and min(per_worker.values()) >= 2, per_worker
+
+
+def test_resolve_path_finds_the_files_of_a_moved_store(tmp_path):
+    """A store archived elsewhere (its task paths not rewritten) finds each run's files in its
+    own folder: same path relative to the recorded ``out_dir``, else the longest tail there."""
+    import shutil
+
+    from spintorque.sweep.archive import archive_sweep
+
+    orig = tmp_path / "orig"
+    run = orig / "runs" / "diffusion" / "j+60e10"
+    run.mkdir(parents=True)
+    (run / "table.tsv").write_text("# t\n0\n", encoding="utf-8")
+    stored = str(run / "table.tsv")
+    gone = str(orig / "runs" / "moment" / "j+60e10" / "table.tsv")  # never written
+    with Store(orig / "store.sqlite") as st:
+        st.set_meta("out_dir", str(orig))
+        st.add("a", {"x": 1})
+        st.mark_done("a", {"files": {"table": stored}})
+        assert st.resolve_path(stored) == run / "table.tsv"  # in place: as stored
+    archive_sweep(orig, tmp_path / "data" / "copy")
+    shutil.rmtree(orig)
+    copy = tmp_path / "data" / "copy"
+    with Store(copy / "store.sqlite") as st:
+        table = st.get("a").result["files"]["table"]
+        assert table == stored  # the store itself is unchanged by the copy
+        assert st.resolve_path(table) == copy / "runs" / "diffusion" / "j+60e10" / "table.tsv"
+        assert st.resolve_path(table).read_text(encoding="utf-8") == "# t\n0\n"
+        assert st.resolve_path(gone) == Path(gone) and not st.resolve_path(gone).exists()
+        assert st.resolve_path("runs/diffusion") == copy / "runs" / "diffusion"  # relative
+        # a store from before the out_dir record: the longest tail that exists here
+        st.set_meta("out_dir", None)
+        assert st.resolve_path(table) == copy / "runs" / "diffusion" / "j+60e10" / "table.tsv"
+        assert st.resolve_path(gone) == Path(gone)
+        (copy / "table.tsv").write_text("not the run's", encoding="utf-8")
+        assert st.resolve_path(gone) == Path(gone)  # a bare file name is never matched

@@ -14,11 +14,14 @@ from spintorque.experiments import commands
 from spintorque.experiments.search import TALK_TABLE
 from spintorque.sweep.store import Store
 
+#: the stand-in tasks whose final state follows the talk's table
+STAND_INS = "spintorque.experiments.stand_ins"
+
 
 @pytest.fixture()
 def cli(monkeypatch):
-    monkeypatch.setattr(commands, "SWITCHING_TASK", "spintorque.sweep.tasks:talk_response")
-    monkeypatch.setattr(commands, "RELAX_TASK", "spintorque.sweep.tasks:talk_relax")
+    monkeypatch.setattr(commands, "SWITCHING_TASK", f"{STAND_INS}:talk_response")
+    monkeypatch.setattr(commands, "RELAX_TASK", f"{STAND_INS}:talk_relax")
     group = click.Group()
     commands.register(group)
     return group

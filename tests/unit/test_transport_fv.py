@@ -1,4 +1,5 @@
-"""Finite-volume transport operator: FM/NM interface accumulation (PHYSICS.md §5.1), BCs, signs."""
+"""Finite-volume transport operator: FM/NM interface accumulation (docs/theory/transport.md,
+analytic solutions), BCs, signs."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from spintorque.transport.solver import TransportSolver
 
 
 def test_analytic_reference_values():
-    # the published numbers of §5.1 (4.732, 4.727, -49.2 A/m) pin the analytic formulas used below
+    # the published numbers (docs/theory/transport.md, analytic solutions: 4.732, 4.727, -49.2 A/m)
+    # pin the analytic formulas used below
     assert analytic(np.array([0.0]), "N")[0] == pytest.approx(4.732, abs=5e-4)
     s0, prof = analytic(np.array([-LF]), "Z")
     assert s0 == pytest.approx(4.727, abs=5e-4)
@@ -35,12 +37,14 @@ def test_interface_accumulation_within_1_percent(bc, sign_e):
     assert np.abs(s[:, 0] * sign_e - prof).max() < 1e-2 * abs(prof).max()
     # collinear problem: no transverse accumulation (round-off only)
     assert np.abs(s[:, 1:]).max() < 1e-12 * abs(s0)
-    # e > 0 form: s parallel to m at the FM->NM interface with current FM->NM (§3.1)
+    # e > 0 form: s parallel to m at the FM->NM interface with current FM->NM
+    # (docs/theory/transport.md, signs and conventions)
     assert np.sign(s_face[0]) == np.sign(sign_e)
 
 
 def test_moment_model_longitudinal_flux_unchanged():
-    # §1.4: A^-T leaves the flux along m unchanged, so the collinear profile equals ZLF's
+    # docs/theory/transport.md (model equations): A^-T leaves the flux along m unchanged, so the
+    # collinear profile equals ZLF's
     h = 1e-9
     sample, model, m, s = interface_column(h, "N", -1.0)
     mom = MomentModel(sample, J, a=1.0, sign_e=-1.0)

@@ -1,5 +1,6 @@
-"""Transport models against analytic solutions: transverse decay (§5.2, §5.3), 0D precession
-(§5.4), the Zhang-Li local limit (§5.6, §9.4), and the coupling field term."""
+"""Transport models against analytic solutions (docs/theory/transport.md, analytic solutions):
+transverse decay, 0D relaxation and precession, the Zhang-Li local limit
+(docs/theory/parameters.md, the s-d coupling), and the coupling field term."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ J = 1e11
 
 
 def analytic_k(a: float) -> complex:
-    """Complex transverse wave number [1/m], k² = (1 − i a)(1/λ_sf² − i/λ_J²) (§5.2, §5.3)."""
+    """Complex transverse wave number [1/m], k² = (1 − i a)(1/λ_sf² − i/λ_J²)
+    (docs/theory/transport.md, analytic solutions)."""
     k = np.sqrt((1 - 1j * a) * (1 / FM.lambda_sf**2 - 1j / FM.lambda_J**2))
     return complex(k if k.real > 0 else -k)
 
@@ -53,7 +55,8 @@ def trilayer_column(h: float, model_cls, **kw):
 
 
 def test_analytic_lengths_are_the_published_ones():
-    # §5.2/§5.3 numbers (5.22/38.5 nm and 7.35/23.6 nm, quoted to 3 digits)
+    # docs/theory/transport.md (analytic solutions): 5.22/38.5 nm and 7.35/23.6 nm, quoted to
+    # 3 digits
     for a, decay, period in ((0.0, 5.22e-9, 38.5e-9), (1.0, 7.35e-9, 23.6e-9)):
         k = analytic_k(a)
         assert 1 / k.real == pytest.approx(decay, rel=2e-3)
@@ -80,7 +83,8 @@ def test_transverse_decay_length_and_period_within_1_percent(model_cls, kw, a):
 
 @pytest.mark.parametrize("model_name", ["diffusion", "moment"])
 def test_uniform_relaxation_and_precession_0d(model_name):
-    # §5.4 with implicit Euler: first order in dt, measured; 1 % at the finest step
+    # 0D relaxation and precession (docs/theory/transport.md, analytic solutions), implicit
+    # Euler: first order in dt, measured; 1 % at the finest step
     mat = Material("fm", Ms=8e5, D0=1e-3, beta=0.9, beta_prime=0.8, lambda_sf=10e-9, lambda_J=4e-9)
     sample = Sample.uniform(Grid((1, 1, 1), (2e-9,) * 3), mat)
     mdir = np.array([0.0, 0.6, 0.8])
@@ -163,7 +167,8 @@ def trilayer_3d(model: str, z_refine: int, **kw):
 
 def test_models_give_different_torques_matching_the_transverse_lengths():
     # same state, two models: the torque in FM2 decays from the interface with each model's
-    # analytic complex length (1 % like §5.2/§5.3; transport mesh 0.5 nm via z_refine = 8)
+    # analytic complex length (1 % like the analytic lengths above; transport mesh 0.5 nm via
+    # z_refine = 8)
     ks = {}
     torques = {}
     for model, a in (("diffusion", 0.0), ("moment", 1.0)):
@@ -305,9 +310,10 @@ def test_time_dependent_mode_builds_up_and_reaches_the_quasi_static_torque():
     # transport mode "implicit" under GSPM: s starts at 0 when the current is switched on; the
     # transverse s (the torque) builds up at the complex rate k = 1/tau_sf + i/tau_J with
     # tau_sf = lambda_sf²/D0 = 100 fs, tau_J = lambda_J²/D0 = 16 fs, i.e. in |1/k| = 15.8 fs
-    # (PHYSICS.md §1.6), then tracks the quasi-static s. So over T = 2 ps the FM2 change lags
-    # the quasi-static run by about |1/k|/T = 0.8 % (accepted: 0.5-2 × that; implicit Euler
-    # at 10 fs adds ~dt/2), and at the end the two s differ by < 1 %.
+    # (docs/theory/transport.md, quasi-static and time-dependent solves), then tracks the
+    # quasi-static s. So over T = 2 ps the FM2 change lags the quasi-static run by about
+    # |1/k|/T = 0.8 % (accepted: 0.5-2 × that; implicit Euler at 10 fs adds ~dt/2), and at the
+    # end the two s differ by < 1 %.
     from spintorque.dynamics import LLG
     from spintorque.dynamics.integrators import make_integrator
     from spintorque.fields import EffectiveField, Exchange

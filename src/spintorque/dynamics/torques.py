@@ -129,8 +129,8 @@ class ZhangLi:
     P : spin polarization; None takes each material's ``P``
     xi : non-adiabaticity ξ (dimensionless)
     convention : ``"mumax3"`` divides u by (1+ξ²) (what the diffusion model's local limit gives,
-        PHYSICS.md §9.4); ``"oommf"`` does not (the muMAG SP5 specification, u = 72.35 m/s for
-        P·j = 1e12 A/m²)
+        docs/theory/parameters.md, the s-d coupling); ``"oommf"`` does not (the muMAG SP5
+        specification, u = 72.35 m/s for P·j = 1e12 A/m²)
     boundary : derivative at Neumann boundaries and next to non-magnetic cells: ``"mirror"``
         (ghost value = the cell itself, ∂m/∂ν = 0, as mumax3) or ``"one-sided"``
     alpha : override of the materials' damping (must match the ``LLG``'s ``alpha``)

@@ -1,8 +1,8 @@
 """Classify the final magnetic state of one layer from its averages and its pattern.
 
 A layer is a block of unit vectors ``m`` of shape ``(nx, ny, nz, 3)`` (x, y in-plane, z the
-stacking axis). The classifier looks at three things (PHYSICS.md §9.9: not one threshold on one
-number):
+stacking axis). The classifier looks at three things (docs/theory/switching.md, classification: not
+one threshold on one number):
 
 * the layer average ``<m>`` (how uniform the layer is, and along which axis);
 * the in-plane circulation ``<m · phi_hat>`` about the layer's centre (+1 for a perfect

@@ -1,5 +1,6 @@
 """Critical-current search: a coarse scan, then bisection between neighbouring currents whose
-final states differ, down to a fixed resolution (0.1e10 A/m^2 by default, PHYSICS.md §9.9).
+final states differ, down to a fixed resolution (0.1e10 A/m^2 by default;
+docs/theory/switching.md, critical-current search and the table).
 
 Currents live on the integer lattice ``j = k * resolution`` so that "exact to the resolution"
 means exact integer arithmetic, not float comparisons. The search evaluates whole batches of
@@ -8,7 +9,8 @@ them in parallel; ``evaluate`` is any callable ``list[float] -> list[str]`` (cur
 to state labels).
 
 Output: :class:`Window` runs of equal state, the talk's table layout as Markdown and CSV next to
-the talk's numbers (PHYSICS.md §6, in units of 1e10 A/m^2).
+the talk's numbers (in units of 1e10 A/m^2; docs/theory/switching.md, critical-current search and
+the table).
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-UNIT = 1e10  # A/m^2: the talk's table unit (PHYSICS.md §6)
+#: A/m^2: the talk's table unit (docs/theory/switching.md, critical-current search and the table)
+UNIT = 1e10
 
-#: The talk's table (PHYSICS.md §6), currents in 1e10 A/m^2: (j_min, j_max, state) per window,
-#: None for an open end.
+#: The talk's table (docs/theory/switching.md, critical-current search and the table), currents in
+#: 1e10 A/m^2: (j_min, j_max, state) per window, None for an open end.
 TALK_TABLE: dict[str, list[tuple[float | None, float | None, str]]] = {
     "diffusion": [(None, 7.4, "S1"), (7.5, 9.9, "S1→S2"), (10.0, 10.0, "S1→S3"),
                   (10.1, None, "S1→S2")],
@@ -343,7 +346,7 @@ def table_markdown(results: dict[str, SearchResult]) -> str:
         cells = [f"{w.describe()}: {w.state}" for w in res.windows()]
         cells += [""] * (width - len(cells))
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
-    lines += ["", "The talk's table (PHYSICS.md §6; unit read as 1e10 A/m²):", "",
+    lines += ["", "The talk's table (docs/theory/switching.md; unit read as 1e10 A/m²):", "",
               "| model | stays S1 | S1→S2 | S1→S3 | S1→S2 |", "|---|---|---|---|---|"]
     for model, wins in TALK_TABLE.items():
         lines.append(f"| {model} | " + " | ".join(_describe_talk(lo, hi) for lo, hi, _ in wins)

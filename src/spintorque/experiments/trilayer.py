@@ -1,4 +1,4 @@
-"""The trilayer switching experiment of the talk (PHYSICS.md §6, §9.8) as one object.
+"""The trilayer switching experiment of the talk (docs/theory/switching.md, device) as one object.
 
 FM1 / spacer / FM2 stacked along z, in-plane 128 × 64 nm, the current density j along +z (from
 FM1 to FM2). FM1 starts random (seeded), FM2 uniform along +x. Protocol: relax at zero current,
@@ -6,7 +6,7 @@ switch the current on, integrate until the state has settled or the time limit i
 classify each layer's final state.
 
 :class:`TrilayerExperiment` holds all of that; :meth:`TrilayerExperiment.to_config` writes the
-run config (``/tmp/config_spec.md`` schema, validated by :mod:`spintorque.config`) for one
+run config (the schema of docs/config.md, validated by :mod:`spintorque.config`) for one
 current density; :func:`preset` gives the named presets ``quick`` and ``full``.
 """
 
@@ -27,13 +27,15 @@ from ..dynamics.integrators.registry import (
 from ..problem import Problem, Relaxation, Stepping
 from ..transport.models import TRANSPORT_MODELS
 
-#: Transport parameters of the magnum.fe trilayer example (PHYSICS.md §2) shared by both sets.
+#: Transport parameters of the magnum.fe trilayer example shared by both sets
+#: (docs/theory/parameters.md, the magnum.fe parameter set).
 _CU = {"Ms": 0.0, "D0": 5e-3, "lambda_sf": 10e-9}
 
-#: Material sets: FM parameters (SI) and the spacer's. ``magnumfe``: PHYSICS.md §2 with the
-#: legacy (lambda_J = 4 nm, c = 3.125e-3 T m/A) pair as an explicit override (§9.4);
-#: ``co``: the Co-like set of §6 (harder, stays closer to uniform), s-d coupling from one
-#: J_sd = 2 hbar D0 / lambda_J^2 with lambda_J = 4 nm (consistent pair, §9.4).
+#: Material sets: FM parameters (SI) and the spacer's (docs/theory/parameters.md). ``magnumfe``:
+#: the magnum.fe parameter set with the legacy (lambda_J = 4 nm, c = 3.125e-3 T m/A) pair as an
+#: explicit override (parameters.md, the s-d coupling); ``co``: the Co-like set (harder, stays
+#: closer to uniform), s-d coupling from one J_sd = 2 hbar D0 / lambda_J^2 with lambda_J = 4 nm
+#: (consistent pair, parameters.md, the s-d coupling).
 MATERIAL_SETS: dict[str, dict[str, dict[str, Any]]] = {
     "magnumfe": {
         "fm": {"Ms": 8.0e5, "A": 1.3e-11, "Ku": 500.0, "axis": [1.0, 0.0, 0.0], "alpha": 0.02,
@@ -93,7 +95,8 @@ class TrilayerExperiment:
     Parameters
     ----------
     length, width : in-plane size along x and y [m] (128 nm × 64 nm)
-    t_fm1, t_spacer, t_fm2 : layer thicknesses [m] (200, 20, 60 nm); FM1's is disputed (§6)
+    t_fm1, t_spacer, t_fm2 : layer thicknesses [m] (200, 20, 60 nm); FM1's is disputed
+        (docs/theory/switching.md, device)
     cell : cell edge [m], one length or (dx, dy, dz); every size a whole number of cells
     materials : key of :data:`MATERIAL_SETS` (``"magnumfe"`` or ``"co"``)
     model : transport model, a name in ``TRANSPORT_MODELS`` (``"diffusion"`` or ``"moment"``);
@@ -351,11 +354,12 @@ class TrilayerExperiment:
 #: Named presets. ``quick``: 16 × 16 × 20 nm cells (3 × the exchange length in-plane: crude, but
 #: a whole two-model table fits in minutes on 2 cores), 1 ns limit; ``medium``: 8 × 8 × 10 nm,
 #: 0.5 ns (a few minutes per run on one core); ``full``: 4 nm cells, 2 ns (the talk's device at the
-#: resolution of §6's replica) with rk43 (at 4 nm the step is bounded by the exchange stability
-#: limit, where RK4 steps 1.38× further than Dormand-Prince with 4 instead of 6 evaluations)
-#: solving the transport once per step (at the FSAL stage, predicted at the inner stages) to a
-#: relative residual of 1e-3 (all three checked against rk45 / the every-stage solve at 1e-6 in
-#: docs/results/switching.md); ``smoke``: the quick mesh for 0.1 ns, for tests.
+#: resolution of magnum.fe's replica, docs/theory/switching.md, critical-current search and the
+#: table) with rk43 (at 4 nm the step is bounded by the exchange stability limit, where RK4 steps
+#: 1.38× further than Dormand-Prince with 4 instead of 6 evaluations) solving the transport once per
+#: step (at the FSAL stage, predicted at the inner stages) to a relative residual of 1e-3 (all three
+#: checked against rk45 / the every-stage solve at 1e-6 in docs/results/switching.md); ``smoke``:
+#: the quick mesh for 0.1 ns, for tests.
 PRESETS: dict[str, dict[str, Any]] = {
     "quick": {"cell": (16e-9, 16e-9, 20e-9), "duration": 1e-9, "output_every": 10e-12,
               "min_duration": 0.3e-9, "settle_window": 0.2e-9},

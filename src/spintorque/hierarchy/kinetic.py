@@ -1,8 +1,8 @@
 """1D-x, 1D-v spinor BGK equation in the diffusive scaling, with a micro-macro AP scheme.
 
-Dimensionless (PHYSICS.md §1.5, §4.5). Unknowns: the charge part f(x, v) and the spin part
-g(x, v) in R³, stacked as one array with component 0 = charge, 1..3 = spin. In the diffusive
-scaling (Knudsen number eps)::
+Dimensionless (docs/theory/hierarchy.md, kinetic level). Unknowns: the charge part f(x, v) and the
+spin part g(x, v) in R³, stacked as one array with component 0 = charge, 1..3 = spin. In the
+diffusive scaling (Knudsen number eps)::
 
     eps dg/dt + v dg/dx + E dg/dv = -(kappa/eps) (I - a[M]x)(g - m mu) + eps mu (w M x m - g_sf m)
 
@@ -11,7 +11,7 @@ Strong (1/eps) precession acts on the non-equilibrium part, weak precession and 
 equilibrium part m mu: that is the kinetic model whose first two moments are exactly the talk's
 rescaled moment system (``moments.py``) with the closure ∫ v² g dv ≈ v2 m, v2 = theta. The charge
 component has no precession and no spin flip. Note the force sign: dv/dt = +E, so the moment
-equation has -E m (PHYSICS.md §1.4; §4.5 writes -E dg/dv, which would flip the sign of E).
+equation has -E m (docs/theory/hierarchy.md, kinetic level, item 2: force sign).
 
 Micro-macro decomposition (Lemou & Mieussens 2008) g = m mu + eps h, <h> = 0::
 

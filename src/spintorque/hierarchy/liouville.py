@@ -1,7 +1,8 @@
 """Semiclassical (eps -> 0) limit of WKB data: the spinor Liouville equation by characteristics.
 
 For psi0 = a(x) e^{iS(x)/eps} chi(x), the Wigner matrix tends, before caustics, to the mono-kinetic
-measure W = ½ n(x,t) (I + s_hat(x,t).sigma) delta(p - u(x,t)) transported by (PHYSICS.md §1.5)::
+measure W = ½ n(x,t) (I + s_hat(x,t).sigma) delta(p - u(x,t)) transported by
+(docs/theory/hierarchy.md, semiclassical limit)::
 
     dX/dt = P,  dP/dt = -V'(X),  ds/dt = M(X) x s
     X(0) = x0,  P(0) = S'(x0),  s(0) = chi^† sigma chi

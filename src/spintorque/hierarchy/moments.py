@@ -1,8 +1,9 @@
 """The talk's rescaled 1D moment system, its asymptotic-preserving scheme and its diffusion limit.
 
-All quantities are dimensionless (the talk's rescaled variables; PHYSICS.md §1.4, §4.4, §5.5).
-On a periodic interval ``[0, length)`` with ``n`` cells, the spin density m lives at cell centres,
-the spin current j at faces (face ``i`` sits between cells ``i`` and ``i + 1``)::
+All quantities are dimensionless (the talk's rescaled variables; docs/theory/hierarchy.md, moment
+level and diffusion limit). On a periodic interval ``[0, length)`` with ``n`` cells, the spin
+density m lives at cell centres, the spin current j at faces (face ``i`` sits between cells ``i``
+and ``i + 1``)::
 
     eps dm/dt + dj/dx - eps w M x m = -eps g m
     eps dj/dt + v2 dm/dx - E m - a (M x j)/eps = -j/eps
@@ -47,7 +48,8 @@ def cross_matrix(M: np.ndarray) -> np.ndarray:
 
 
 def inverse_p_minus_qK(p: float, q: float, M: np.ndarray) -> np.ndarray:
-    """Closed form of (p I - q [M]x)^-1 for any M (PHYSICS.md §1.4); shape ``(..., 3, 3)``.
+    """Closed form of (p I - q [M]x)^-1 for any M (docs/theory/hierarchy.md, moment level); shape
+    ``(..., 3, 3)``.
 
     (pI - qK)(p²I + pqK + q²MMᵀ) = p(p² + q²|M|²) I because K M = 0 and K² = MMᵀ - |M|² I.
     """
@@ -182,7 +184,8 @@ class MomentSystem1D:
     def ap_stepper(
         self, dt: float
     ) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-        """Return ``step(m, j) -> (m, j)`` for the AP scheme of PHYSICS.md §4.4 with step dt.
+        """Return ``step(m, j) -> (m, j)`` for the AP scheme (docs/theory/hierarchy.md, moment
+        level), step dt.
 
         j's relaxation and precession (O(1/eps²)) and m's diffusion are implicit:
         ((1+λ)I - λa[M]x) j' = j - (dt/eps)(v2 ∂x m' - E m'),  λ = dt/eps², and

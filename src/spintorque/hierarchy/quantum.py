@@ -1,6 +1,6 @@
 """1D spinor Schrödinger equation in the semiclassical scaling: Strang time-splitting spectral.
 
-Dimensionless (PHYSICS.md §1.5, §4.5)::
+Dimensionless (docs/theory/hierarchy.md, quantum level)::
 
     i eps dpsi/dt = -(eps²/2) d²psi/dx² + V(x) psi + (eps/2) (sigma . M(x)) psi,   psi(x) in C²
 

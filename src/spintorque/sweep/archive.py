@@ -1,10 +1,10 @@
 """Copy a switching sweep's resumable state (an ``--out`` folder) to another folder.
 
-``spintorque archive SWEEP_DIR DEST`` (:func:`archive_sweep`), e.g. into the repository between
-sessions: a consistent copy of the store (SQLite backup API, safe while a client writes), the
-relaxed state, and per run its ``table.tsv`` and ``mt.png`` plus, for runs still in flight,
-``checkpoint.npz`` (``final.npy`` and ``layers.png`` are left out: 0.9 MB each on the full
-mesh).
+``spintorque archive SWEEP_DIR DEST`` (:func:`archive_sweep`), e.g. into the repository
+(data/, indexed in data/README.md): a consistent copy of the store (SQLite backup API, safe while
+a client writes), the relaxed state, and per run its ``table.tsv`` and ``mt.png`` plus, for runs
+still in flight, ``checkpoint.npz`` (``final.npy`` and ``layers.png`` are left out: 0.9 MB each on
+the full mesh).
 
 To resume, copy the folder anywhere and run the same ``spintorque switching`` (or ``sweep``)
 command on it: the store's task paths are rewritten to the folder it is found in.

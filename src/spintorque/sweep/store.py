@@ -203,6 +203,39 @@ class Store:
                     changed += 1
         return changed
 
+    def resolve_path(self, stored_path: str | os.PathLike) -> Path:
+        """Where a file named in the store (a task's param or result) is now, for a store that
+        may have been copied or moved (e.g. archived into ``data/``) without :meth:`relocate`.
+
+        The rule, tried in order:
+
+        1. the path as stored, if that file or folder exists;
+        2. the same path relative to the sweep's original folder (the meta value ``out_dir``,
+           recorded by the commands that write the store), under the store's own folder;
+        3. for a store without that record (or a path outside it): the longest tail of the
+           stored path, of at least two components (a file and its folder, e.g.
+           ``runs/<model>/<j>/table.tsv``), that exists under the store's own folder.
+
+        A relative stored path is taken relative to the store's folder. When nothing is found
+        the stored path is returned unchanged, so the caller's ``is_file()`` says it is gone.
+        """
+        path = Path(stored_path)
+        here = self.path.parent
+        if not path.is_absolute():
+            return here / path
+        if path.exists():
+            return path
+        origin = self.get_meta("out_dir")
+        if isinstance(origin, str) and path.is_relative_to(origin):
+            copy = here / path.relative_to(origin)
+            return copy if copy.exists() else path
+        parts = path.parts[1:]  # without the root
+        for start in range(len(parts) - 1):
+            copy = here.joinpath(*parts[start:])
+            if copy.exists():
+                return copy
+        return path
+
     def set_meta(self, name: str, value: Any) -> None:
         self._tx("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, _dumps(value)))
 

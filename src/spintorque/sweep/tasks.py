@@ -1,6 +1,8 @@
 """Small task functions for sweeps: a cheap synthetic point used by the tests and the demo.
 
-A task function takes a params dict and returns a JSON-serialisable dict.
+A task function takes a params dict and returns a JSON-serialisable dict. (The switching
+experiment's stand-ins, which know the talk's table, are in
+:mod:`spintorque.experiments.stand_ins`: this layer imports nothing from the experiments.)
 """
 
 from __future__ import annotations
@@ -33,22 +35,3 @@ def synthetic_point(params: dict) -> dict:
     value = math.fsum(math.sin(n * x) for n in range(int(params.get("n", 1000))))
     return {"x": x, "value": value, "pid": os.getpid()}
 
-
-def talk_relax(params: dict) -> dict:
-    """Stand-in for the relaxation task: writes a placeholder ``.npy`` to ``params["cache"]``."""
-    import numpy as np
-
-    np.save(params["cache"], np.zeros(1))
-    return {"cache": params["cache"]}
-
-
-def talk_response(params: dict) -> dict:
-    """Stand-in for a switching run whose final state follows the talk's table exactly
-    (PHYSICS.md §6, current in 1e10 A/m²), for testing the search and CLI end to end."""
-    from ..experiments.search import TALK_TABLE, UNIT
-
-    k = round(params["current"] / (0.1 * UNIT))  # on the 0.1e10 lattice
-    for lo, hi, state in TALK_TABLE[params["model"]]:
-        if (lo is None or k >= round(lo * 10)) and (hi is None or k <= round(hi * 10)):
-            return {"state": state, "label": state, "current": params["current"], "files": {}}
-    raise ValueError(f"current {params['current']!r} A/m^2 falls in no window of the talk")

@@ -1,10 +1,11 @@
 """The spin accumulation as an effective-field term: H = c s / mu0 in the magnetic cells.
 
-The LLG of PHYSICS.md §1.1 carries the torque −γ m × (c s) (Gilbert form, c s in tesla), i.e.
-an extra field H_s = c s/mu0 [A/m] next to the other terms, so it enters both integrators
-(RK45 and GSPM, which treats every non-exchange term explicitly) unchanged. At each
+The LLG (docs/theory/llg.md, the LLG equation) carries the torque −γ m × (c s) (Gilbert form, c s in
+tesla), i.e. an extra field H_s = c s/mu0 [A/m] next to the other terms, so it enters both
+integrators (RK45 and GSPM, which treats every non-exchange term explicitly) unchanged. At each
 evaluation ``field(m, t)`` solves the transport model for s from the current m (quasi-static,
-warm-started from the previous s), PHYSICS.md §1.6: transport relaxes ~100× faster than m.
+warm-started from the previous s): transport relaxes ~100× faster than m (docs/theory/transport.md,
+quasi-static and time-dependent solves).
 
 Transport mesh: with ``z_refine = r`` every magnetization cell is split into r sub-cells along
 z; m is piecewise constant on them, and s is averaged back over the r sub-cells (c is constant
@@ -12,9 +13,9 @@ within a cell, so this is the average of c·s).
 
 Time-dependent mode (``mode = "implicit"``): instead of the steady state, s follows
 ∂s/∂t = b − K(m) s from s = 0 when the current is switched on, one implicit Euler step from the
-last solve time to each new evaluation time (PHYSICS.md §1.6). Evaluations must come at
-non-decreasing times (a repeated time returns the last s), so it suits the fixed-step GSPM,
-not RK stages that go back in time after a rejected step.
+last solve time to each new evaluation time (docs/theory/transport.md, quasi-static and
+time-dependent solves). Evaluations must come at non-decreasing times (a repeated time returns the
+last s), so it suits the fixed-step GSPM, not RK stages that go back in time after a rejected step.
 
 ``energy`` returns 0: the spin-transfer torque is a driven, non-equilibrium term with no energy
 functional (it does work on m supplied by the current), so it contributes nothing to the

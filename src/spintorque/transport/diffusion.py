@@ -3,14 +3,14 @@
     ∂s/∂t = −∇·J_s − s/τ_sf + ω_J m × s,                       τ_sf = λ_sf²/(2D0), ω_J = 2D0/λ_J²
     J_a   = sign_e (β μB/|e|) j_a m − 2D0 (I − ββ' m mᵀ) ∂_a s   (spin flux along axis a)
 
-(PHYSICS.md §1.3). Per conducting cell i: D_i = 2D0 (I − ββ' m_i m_iᵀ) [m²/s], drift
-d_i[a] = sign_e β μB j_a m_i/|e| [A/s] and R_i = I/τ_sf − ω_J [m_i]_× [1/s] (``[m]_× v = m × v``).
-In non-magnetic cells m = 0, so only diffusion and spin flip remain.
+(docs/theory/transport.md, diffusion model). Per conducting cell i: D_i = 2D0 (I − ββ' m_i m_iᵀ)
+[m²/s], drift d_i[a] = sign_e β μB j_a m_i/|e| [A/s] and R_i = I/τ_sf − ω_J [m_i]_× [1/s]
+(``[m]_× v = m × v``). In non-magnetic cells m = 0, so only diffusion and spin flip remain.
 
-Sign convention (PHYSICS.md §9.6): positive j is conventional current along +z (from FM1 at
-low z to FM2); electrons, which carry the spin, move the other way, so the drift is
-J_s = −(β μB/|e|) m ⊗ j: ``sign_e = -1`` (default). ``sign_e = +1`` is the e > 0 form of the
-magnum.fe documentation, where s at an FM→NM interface (current FM→NM) is parallel to m.
+Sign convention (docs/theory/transport.md, signs and conventions): positive j is conventional
+current along +z (from FM1 at low z to FM2); electrons, which carry the spin, move the other way, so
+the drift is J_s = −(β μB/|e|) m ⊗ j: ``sign_e = -1`` (default). ``sign_e = +1`` is the e > 0 form
+of the magnum.fe documentation, where s at an FM→NM interface (current FM→NM) is parallel to m.
 """
 
 from __future__ import annotations
@@ -147,7 +147,8 @@ class DiffusionModel:
     current_density : uniform charge current density [A/m²], scalar (along z) or 3-vector
     bc : outer boundary condition of the conducting domain, ``"N"`` or ``"Z"`` (see :mod:`.fv`)
     z_refine : transport sub-cells per magnetization cell along z
-    sign_e : sign of the carrier charge in the drift term (-1: electrons, PHYSICS.md §9.6)
+    sign_e : sign of the carrier charge in the drift term (-1: electrons;
+        docs/theory/transport.md, signs and conventions)
     """
 
     name = "diffusion"

@@ -1,4 +1,5 @@
-"""Quasi-static moment model (Chen-García-Cervera-Yang, the talk's model), PHYSICS.md §1.4, §4.4.
+"""Quasi-static moment model (Chen-García-Cervera-Yang, the talk's model),
+docs/theory/transport.md (model equations: moment model).
 
 The spin current solves ``J_a A(m) = R_a`` with ``A(m) = I + a[m]_×`` acting on the spin index
 and R_a the ZLF flux of :mod:`.diffusion`, hence ``J_a = A(m)^{-T} R_a`` with the closed form

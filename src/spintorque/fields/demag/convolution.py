@@ -221,7 +221,8 @@ class PrunedConvolution:
     octant : ``(6, nx, ny, nz)`` kernel for offsets ``0 <= d < n`` (dimensionless), components in
         the order xx, yy, zz, xy, xz, yz, parity as for a demag tensor.
     threads : FFTW threads (default 1: a second thread gains about 25 % on 3D grids of a quiet
-        2-core machine, PERFORMANCE_NOTES.md, but loses several-fold when the cores are shared).
+        2-core machine, docs/performance.md (choices, measured in the same run), but loses
+        several-fold when the cores are shared).
     planner : FFTW planner flag, ``"FFTW_MEASURE"`` (default; planning costs about 0.2 s on
         100x25x1 and 1 s on 128x64x32 once per machine, then comes from the wisdom cache),
         ``"FFTW_ESTIMATE"`` (no planning, 10-20 % slower calls) or ``"FFTW_PATIENT"``.

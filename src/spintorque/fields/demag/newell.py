@@ -2,11 +2,11 @@
 
 ``N_ab(d)`` is the field in a cell per unit magnetization of a cell at offset ``d`` (in cells):
 ``h = N * M`` (so the self term of a cube is ``-1/3`` on the diagonal). Near offsets use Newell's
-exact f/g formulas (Newell, Williams & Dunlop, JGR 98 (1993) 9551; PHYSICS.md §4.2). The sixth
-difference of f and g cancels about ``6 log10(r)`` digits, so beyond ``r_switch`` (distance in
-units of the largest cell edge) the tensor is the point-dipole kernel averaged over the source and
-target cells by tensor-product Gauss quadrature with tent weights (error ~ ``r**-2p`` for p points
-per half-axis). The switch point is measured in ``benchmarks/demag_far_field.py``.
+exact f/g formulas (Newell, Williams & Dunlop, JGR 98 (1993) 9551; docs/theory/llg.md, stray
+field). The sixth difference of f and g cancels about ``6 log10(r)`` digits, so beyond ``r_switch``
+(distance in units of the largest cell edge) the tensor is the point-dipole kernel averaged over the
+source and target cells by tensor-product Gauss quadrature with tent weights (error ~ ``r**-2p`` for
+p points per half-axis). The switch point is measured in ``benchmarks/demag_far_field.py``.
 
 Only non-negative offsets are returned; the other octants follow from parity (diagonal components
 are even in every axis; ``N_ab`` with ``a != b`` is odd along ``a`` and ``b``, even along the
@@ -93,9 +93,9 @@ def newell_tensor(
 ) -> np.ndarray:
     """Exact Newell tensor for offsets ``0 <= d_a < m[a]``: array ``(6, mx, my, mz)``.
 
-    Sum over the 64 corner combinations of PHYSICS.md §4.2 written as three second differences:
-    ``N = D2x D2y D2z F / (4 pi V)``. Lengths are scaled by the largest cell edge (the tensor is
-    scale-free), which keeps F of order one near the origin.
+    Sum over the 64 corner combinations (docs/theory/llg.md, stray field) written as three
+    second differences: ``N = D2x D2y D2z F / (4 pi V)``. Lengths are scaled by the largest cell
+    edge (the tensor is scale-free), which keeps F of order one near the origin.
     """
     h = np.asarray(cell, dtype=dtype) / dtype(max(cell))
     x, y, z = (

@@ -10,9 +10,11 @@ complex128 = 16 B), for a grid of N = nx*ny*nz cells:
   copy of m for outputs: 24 B x N each.
 * **parameters**: ten per-cell scalar material arrays, the anisotropy axis field, region indices
   and masks.
-* **integrator**: vector buffers of the scheme (Dormand-Prince RK45: 7 stages, candidate, error
-  estimate and scratch = 10; GSPM 8; RK4 7; Euler 3; Barzilai-Borwein minimization 5); the larger
-  of relaxation and run, since they never live at the same time.
+* **integrator**: vector buffers of the scheme, its registry entry's ``state_arrays``
+  (:data:`~spintorque.dynamics.integrators.INTEGRATORS`; Dormand-Prince RK45: 7 stages, candidate,
+  error estimate and scratch = 10; RK43 8; GSPM 8; RK4 7; Euler 3), and 5 for Barzilai-Borwein
+  minimization (relaxation with ``method = "llg"`` uses rk45); the larger of relaxation and run,
+  since they never live at the same time.
 * **demag**: zero-padded grid (2nx, 2ny, 2nz; no padding along an axis of one cell) of R real
   points and C = R/P_z*(P_z//2+1) complex half-spectrum points: the 6-component tensor spectrum
   (6 C complex), work arrays (padded m and H, their spectra: 3 R real + 3 C complex, twice), and
@@ -37,6 +39,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..dynamics.integrators.registry import integrator_spec
+from ..transport.models import NO_TRANSPORT
+
 if TYPE_CHECKING:
     from ..config import RunConfig
 
@@ -45,7 +50,8 @@ __all__ = ["available_memory", "estimate_memory", "format_bytes", "memory_breakd
 BASELINE_BYTES = 400 * 2**20
 F64, C128, I32 = 8, 16, 4
 VEC = 3 * F64
-STAGES = {"rk45": 10, "rk43": 8, "gspm": 8, "rk4": 7, "euler": 3}
+#: the integrator that relaxation with ``relax.method = "llg"`` uses (``Simulation.relax``)
+RELAX_INTEGRATOR = "rk45"
 MINIMIZE_VECTORS = 5
 KRYLOV_VECTORS = 55
 LINE_BAND_ROWS = 16
@@ -64,14 +70,15 @@ def memory_breakdown(config: RunConfig) -> dict[str, int]:
     terms += any(m.Ku != 0 for m in mats)
     terms += config.field is not None
     terms += config.demag.enabled
-    terms += config.transport.model != "none"  # s-d coupling field
+    terms += config.transport.model != NO_TRANSPORT  # s-d coupling field
     terms += (config.torque.zhang_li is not None) + (config.torque.slonczewski is not None)
     parts = {"baseline": BASELINE_BYTES}
     parts["state"] = VEC * n * (3 + terms)
     parts["parameters"] = n * (10 * F64 + VEC + 2 + 1)
-    stages = STAGES[config.run.integrator]
+    stages = integrator_spec(config.run.integrator).state_arrays
     if config.relax.enabled:
-        relax = STAGES["rk45"] if config.relax.method == "llg" else MINIMIZE_VECTORS
+        llg = config.relax.method == "llg"
+        relax = integrator_spec(RELAX_INTEGRATOR).state_arrays if llg else MINIMIZE_VECTORS
         stages = max(stages, relax)
     parts["integrator"] = VEC * n * stages
     if config.demag.enabled:
@@ -82,7 +89,7 @@ def memory_breakdown(config: RunConfig) -> dict[str, int]:
         work = 2 * (3 * real * F64 + 3 * cplx * C128)
         build = 10 * real * F64
         parts["demag"] = tensor + max(work, build)
-    if config.transport.model != "none":
+    if config.transport.model != NO_TRANSPORT:
         u = 3 * n * config.transport.z_refine
         nnz = STENCIL_NNZ_PER_ROW * u
         csr = nnz * (F64 + I32) + (u + 1) * I32

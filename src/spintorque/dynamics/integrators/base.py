@@ -11,9 +11,9 @@ import numpy as np
 
 from ..llg import LLG
 
-TRANSPORT_UPDATES = ("step", "evaluation")
-# "accepted" (adaptive Runge-Kutta only): one solve per accepted step, after the error test
-ADAPTIVE_TRANSPORT_UPDATES = (*TRANSPORT_UPDATES, "accepted")
+# the transport_update modes are defined with the registry ("step", "evaluation"; adaptive
+# Runge-Kutta also "accepted": one solve per accepted step, after the error test)
+from .registry import TRANSPORT_UPDATES
 
 
 class TransportHold:

@@ -47,7 +47,6 @@ import numpy as np
 
 from ..llg import LLG
 from .base import (
-    ADAPTIVE_TRANSPORT_UPDATES,
     IntegrationError,
     Normalizer,
     TransportHold,
@@ -59,6 +58,7 @@ from .base import (
     finite,
     lincomb,
 )
+from .registry import ADAPTIVE_TRANSPORT_UPDATES
 
 # Dormand & Prince (1980) coefficients
 _C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0])

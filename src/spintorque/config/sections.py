@@ -1,0 +1,370 @@
+"""The tables of a run config, one pydantic model each: ``[mesh]``, ``[[layer]]`` with its
+``initial`` state, ``[material.<key>]``, ``[field]`` (with the named time forms sine, pulse,
+ramp), ``[demag]``, ``[exchange]``, ``[transport]``, ``[torque.*]``, ``[relax]`` and ``[run]``.
+Per-field ranges are checked here; rules across tables are in :mod:`.checks`."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import Field, Strict, ValidationInfo, field_validator, model_validator
+
+from ..constants import GAMMA0
+from ..dynamics.integrators.registry import DEFAULT_INTEGRATOR, INTEGRATORS, integrator_spec
+from ..materials import Material
+from ..transport.models import NO_TRANSPORT
+from .base import (
+    Bool,
+    CurrentDensity,
+    Float,
+    Int,
+    IntegratorName,
+    Length3,
+    Name,
+    Nonzero3,
+    Positive,
+    SchemaModel,
+    Sign,
+    TransportModelName,
+    TransportUpdate,
+    Vec3,
+    adaptive_names,
+    either,
+    integrator_help,
+    raise_if,
+    transport_model_help,
+    transport_update_help,
+)
+
+# -- mesh, layers, initial states ------------------------------------------------------------------
+
+
+class MeshConfig(SchemaModel):
+    """``[mesh]``: the uniform grid of cuboid cells covering the whole stack."""
+
+    cell: Length3 = Field(description="cell edge lengths (dx, dy, dz) [m], each > 0")
+    size: Length3 = Field(
+        description="edge lengths of the sample [m], each > 0; size[0], size[1] whole multiples "
+        "of cell; size[2] = sum of the layer thicknesses"
+    )
+
+
+class RandomInit(SchemaModel):
+    """``initial = { random = { seed = 1 } }``: independent uniformly random directions per cell."""
+
+    seed: Int = Field(0, ge=0, le=2**63 - 1, description="RNG seed, integer in [0, 2^63)")
+
+
+class VortexInit(SchemaModel):
+    """``initial = { vortex = {...} }``: an in-plane curling state with an out-of-plane core."""
+
+    center: tuple[Float, Float] | None = Field(
+        None, description="core position (x, y) [m] inside the sample; default: the middle"
+    )
+    polarity: Sign = Field(1, description="core direction along z, +1 or -1")
+    chirality: Sign = Field(1, description="+1 counter-clockwise, -1 clockwise (seen from +z)")
+    core_radius: Positive = Field(10e-9, description="core radius [m], > 0")
+
+
+class InitialConfig(SchemaModel):
+    """Initial magnetization of one layer: exactly one of the four forms."""
+
+    uniform: Nonzero3 | None = Field(None, description="direction [x, y, z], nonzero, normalized")
+    random: RandomInit | None = Field(None, description="random directions, seeded")
+    vortex: VortexInit | None = Field(None, description="vortex state")
+    file: Annotated[str, Strict(), Field(min_length=1, max_length=4096)] | None = Field(
+        None,
+        description="path to an OVF 2.0 file (relative to the config file) with the grid's shape",
+    )
+
+    @field_validator("file")
+    @classmethod
+    def _file_exists(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is None:
+            return v
+        if not v.lower().endswith(".ovf"):
+            raise ValueError("must name an OVF 2.0 file ending in .ovf")
+        base = (info.context or {}).get("base_dir")
+        try:
+            path = Path(v) if base is None else Path(base) / v
+            ok = path.is_file()
+        except (OSError, ValueError):  # name too long, NUL byte, ...
+            ok = False
+        if not ok:
+            raise ValueError(f"file not found (looked for {str(path)!r})")
+        return str(path.resolve())
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> InitialConfig:
+        given = [k for k in ("uniform", "random", "vortex", "file") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise_if(
+                [("", given or {}, "exactly one of uniform, random, vortex, file must be given")]
+            )
+        return self
+
+    @property
+    def kind(self) -> str:
+        """Which form was given: ``"uniform"``, ``"random"``, ``"vortex"`` or ``"file"``."""
+        for k in ("uniform", "random", "vortex", "file"):
+            if getattr(self, k) is not None:
+                return k
+        raise AssertionError("validated InitialConfig without a form")
+
+
+class LayerConfig(SchemaModel):
+    """``[[layer]]``: one slab of the stack, listed bottom (z = 0) to top."""
+
+    name: Name = Field(description="unique layer name, [A-Za-z0-9_-]+, at most 64 characters")
+    thickness: Positive = Field(description="thickness along z [m], a whole number of cells")
+    material: Name = Field(description="key of a [material.<key>] table")
+    initial: InitialConfig | None = Field(
+        None, description="initial magnetization (magnetic layers only); default: uniform +x"
+    )
+
+
+# -- materials -------------------------------------------------------------------------------------
+
+
+class MaterialConfig(SchemaModel):
+    """``[material.<key>]``: parameters of one material, SI units (see materials.Material).
+
+    ``beta`` and ``beta_prime`` in [0, 1) make ``beta * beta_prime < 1``, so the diffusion matrix
+    2 D0 (I - beta beta' m m^T) is positive definite in every magnetic cell.
+    """
+
+    Ms: Float = Field(ge=0, description="saturation magnetization [A/m], >= 0 (0 = non-magnetic)")
+    A: Float = Field(0.0, ge=0, description="exchange stiffness [J/m], >= 0")
+    Ku: Float = Field(0.0, description="uniaxial anisotropy [J/m^3], energy -Ku (m.axis)^2")
+    axis: Nonzero3 = Field((1.0, 0.0, 0.0), description="anisotropy axis, nonzero 3-vector")
+    alpha: Float = Field(0.0, ge=0, description="Gilbert damping [1], >= 0")
+    gamma0: Float = Field(GAMMA0, gt=0, description="mu0 * gyromagnetic ratio [m/(A s)], > 0")
+    D0: Float = Field(0.0, ge=0, description="spin diffusion constant [m^2/s], >= 0 (0: insulator)")
+    beta: Float = Field(0.0, ge=0, lt=1, description="spin polarization of conductivity, [0, 1)")
+    beta_prime: Float = Field(0.0, ge=0, lt=1, description="polarization of D0, [0, 1)")
+    lambda_sf: Positive | None = Field(
+        None, description="spin-flip length [m], > 0; omitted = no spin flip"
+    )
+    J_sd: Float = Field(0.0, ge=0, description="s-d exchange energy [J], >= 0")
+    lambda_J: Positive | None = Field(None, description="override of sqrt(2 hbar D0/J_sd) [m], > 0")
+    c_sd: Float | None = Field(None, ge=0, description="override of the s-d coupling [T m/A], >= 0")
+    P: Float = Field(0.0, ge=-1, le=1, description="Slonczewski polarization [1], [-1, 1]")
+    Lambda: Positive = Field(1.0, description="Slonczewski asymmetry parameter [1], > 0")
+    eps_prime: Float = Field(0.0, description="secondary spin-torque parameter [1]")
+
+    @property
+    def magnetic(self) -> bool:
+        return self.Ms > 0
+
+    def to_material(self, name: str) -> Material:
+        """The :class:`~spintorque.materials.Material` these parameters describe."""
+        axis = np.asarray(self.axis, float)
+        axis = axis / np.abs(axis).max()  # scale first: a huge axis must not overflow the norm
+        kw = self.model_dump()
+        kw["axis"] = tuple(axis)
+        kw["lambda_sf"] = math.inf if self.lambda_sf is None else self.lambda_sf
+        return Material(name=name, **kw)
+
+
+# -- applied field ---------------------------------------------------------------------------------
+
+
+class SineField(SchemaModel):
+    """``time = { kind = "sine", ... }``: adds amplitude * sin(2 pi frequency t + phase)."""
+
+    kind: Literal["sine"] = Field(description='"sine"')
+    amplitude: Vec3 = Field(description="amplitude mu0*H [T]")
+    frequency: Positive = Field(description="frequency [Hz], > 0")
+    phase: Float = Field(0.0, description="phase [rad]")
+
+    def value(self, t: float) -> np.ndarray:
+        """Time-dependent part of mu0*H [T] at time ``t`` [s], shape (3,)."""
+        return np.asarray(self.amplitude) * math.sin(2 * math.pi * self.frequency * t + self.phase)
+
+
+class PulseField(SchemaModel):
+    """``time = { kind = "pulse", ... }``: adds amplitude while start <= t < stop."""
+
+    kind: Literal["pulse"] = Field(description='"pulse"')
+    amplitude: Vec3 = Field(description="pulse field mu0*H [T]")
+    start: Float = Field(0.0, ge=0, description="switch-on time [s], >= 0")
+    stop: Float = Field(description="switch-off time [s], > start")
+
+    @model_validator(mode="after")
+    def _order(self) -> PulseField:
+        if not self.stop > self.start:
+            raise_if([("stop", self.stop, f"must be > start = {self.start!r} s")])
+        return self
+
+    def value(self, t: float) -> np.ndarray:
+        """Time-dependent part of mu0*H [T] at time ``t`` [s], shape (3,)."""
+        on = self.start <= t < self.stop
+        return np.asarray(self.amplitude) * (1.0 if on else 0.0)
+
+
+class RampField(SchemaModel):
+    """``time = { kind = "ramp", ... }``: adds rate * (t - start) from start, held after stop."""
+
+    kind: Literal["ramp"] = Field(description='"ramp"')
+    rate: Vec3 = Field(description="ramp rate d(mu0*H)/dt [T/s]")
+    start: Float = Field(0.0, ge=0, description="ramp start [s], >= 0")
+    stop: Float | None = Field(None, description="ramp end [s], > start; omitted = never")
+
+    @model_validator(mode="after")
+    def _order(self) -> RampField:
+        if self.stop is not None and not self.stop > self.start:
+            raise_if([("stop", self.stop, f"must be > start = {self.start!r} s")])
+        return self
+
+    def value(self, t: float) -> np.ndarray:
+        """Time-dependent part of mu0*H [T] at time ``t`` [s], shape (3,)."""
+        end = t if self.stop is None else min(t, self.stop)
+        return np.asarray(self.rate) * max(end - self.start, 0.0)
+
+
+TimeDependence = Annotated[SineField | PulseField | RampField, Field(discriminator="kind")]
+
+
+class FieldConfig(SchemaModel):
+    """``[field]``: applied field mu0*H [T] = B + time part (uniform) + per_region (static)."""
+
+    B: Vec3 = Field((0.0, 0.0, 0.0), description="uniform applied field mu0*H [T]")
+    per_region: dict[Name, Vec3] = Field(
+        default_factory=dict, description="extra static field [T] per layer name"
+    )
+    time: TimeDependence | None = Field(
+        None,
+        description='a table with kind = "sine" | "pulse" | "ramp"; expressions are never evaluated'
+    )
+
+    def applied(self, t: float) -> np.ndarray:
+        """Uniform applied field mu0*H [T] at run time ``t`` [s] (B plus the time part)."""
+        b = np.asarray(self.B, float)
+        return b if self.time is None else b + self.time.value(t)
+
+
+# -- field terms, transport, torques ---------------------------------------------------------------
+
+
+class DemagConfig(SchemaModel):
+    """``[demag]``: stray field by FFT convolution with the Newell tensor."""
+
+    enabled: Bool = Field(True, description="include the stray field (true/false)")
+
+
+class ExchangeConfig(SchemaModel):
+    """``[exchange]``."""
+
+    interregion_scale: Float = Field(
+        1.0, ge=0, description="scale of exchange across touching magnetic layers [1], >= 0"
+    )
+
+
+class TransportConfig(SchemaModel):
+    """``[transport]``: spin accumulation model and the current driving it."""
+
+    model: TransportModelName = Field(NO_TRANSPORT, description=transport_model_help())
+    current_density: CurrentDensity = Field(
+        0.0, description="charge current density [A/m^2]: a number is along +z (bottom -> top "
+        "layer), a 3-vector is the uniform current density (e.g. in-plane for muMAG SP5)"
+    )
+    moment_a: Float = Field(1.0, ge=0, description="coefficient a in A(M) = I + a[M]x [1], >= 0")
+    boundary: Literal["neumann", "zero_flux"] = Field(
+        "neumann", description="outer boundary of s: 'neumann' (zero diffusive flux) or 'zero_flux'"
+    )
+    z_refine: Int = Field(
+        1, ge=1, le=16, description="transport cells per grid cell along z, 1 to 16"
+    )
+    mode: Literal["quasistatic", "implicit"] = Field(
+        "quasistatic", description="'quasistatic' (steady s per step) or 'implicit' (Euler)"
+    )
+    rtol: Positive = Field(
+        1e-6, lt=1, description="relative residual at which a transport solve stops [1], (0, 1)"
+    )
+
+
+class ZhangLiConfig(SchemaModel):
+    """``[torque.zhang_li]``: current-in-plane (local) spin-transfer torque."""
+
+    current_density: Vec3 = Field(description="current density vector [A/m^2]")
+    P: Float = Field(1.0, ge=-1, le=1, description="spin polarization [1], [-1, 1]")
+    xi: Float = Field(0.0, description="non-adiabaticity [1]")
+    convention: Literal["mumax3", "oommf"] = Field(
+        "mumax3",
+        description="'mumax3' divides u by 1+xi^2; 'oommf' does not (muMAG SP5 specification)",
+    )
+
+
+class SlonczewskiConfig(SchemaModel):
+    """``[torque.slonczewski]``: fixed-polarizer torque, current along z."""
+
+    current_density: Float = Field(description="current density along z [A/m^2]")
+    p: Nonzero3 = Field(description="polarizer direction, nonzero 3-vector (normalized)")
+    P: Float = Field(0.5669, ge=-1, le=1, description="spin polarization [1], [-1, 1]")
+    Lambda: Positive = Field(1.0, description="asymmetry parameter [1], > 0")
+    eps_prime: Float = Field(0.0, description="secondary spin-torque parameter [1]")
+    region: Name | None = Field(None, description="magnetic layer it acts on; default: all")
+    thickness: Positive | None = Field(
+        None, description="free-layer thickness [m], > 0; default: z extent of the region"
+    )
+
+
+class TorqueConfig(SchemaModel):
+    """``[torque]``: local spin-transfer torques (no spin accumulation)."""
+
+    zhang_li: ZhangLiConfig | None = None
+    slonczewski: SlonczewskiConfig | None = None
+
+
+# -- relaxation and run ----------------------------------------------------------------------------
+
+
+class RelaxConfig(SchemaModel):
+    """``[relax]``: relaxation before the run, without applied field, current or torques."""
+
+    enabled: Bool = Field(False, description="relax before the run (true/false)")
+    method: Literal["minimize", "llg"] = Field("minimize", description="'minimize' or 'llg'")
+    tol: Positive = Field(0.1, description="stop when max |m x H| < tol [A/m], > 0")
+    max_iter: Int = Field(20000, ge=1, le=100_000_000, description="iteration limit, >= 1")
+    alpha: Positive = Field(1.0, le=10, description="damping for method = 'llg' [1], (0, 10]")
+    allow_unconverged: Bool = Field(
+        False, description="run from a relaxation that did not reach tol (warns on stderr); "
+        "default false: such a run stops with exit 1 and FAILED"
+    )
+
+
+class RunParams(SchemaModel):
+    """``[run]``: time integration and outputs."""
+
+    duration: Float = Field(ge=0, description="simulated time after relaxation [s], >= 0")
+    output_every: Positive = Field(description="table row interval [s], > 0")
+    integrator: IntegratorName = Field(DEFAULT_INTEGRATOR, description=integrator_help())
+    rtol: Positive = Field(
+        1e-5, lt=1, description=f"{adaptive_names()} relative tolerance [1], (0, 1)"
+    )
+    dt: Positive = Field(
+        1e-13, description=f"step [s] of fixed-step schemes, {DEFAULT_INTEGRATOR}'s first step"
+    )
+    dt_max: Positive | None = Field(
+        None, description=f"{adaptive_names()}'s largest step [s], > 0 (or none)"
+    )
+    alpha: Float | None = Field(None, ge=0, description="damping override for the run [1], >= 0")
+    transport_update: TransportUpdate = Field(None, description=transport_update_help())
+    snapshot_every: Positive | None = Field(None, description="OVF snapshot interval [s], > 0")
+    checkpoint_every: Positive = Field(
+        60.0, description="wall-clock time between checkpoints [s], > 0"
+    )
+
+    @model_validator(mode="after")
+    def _transport_update_is_supported(self) -> RunParams:
+        # e.g. "accepted" solves after an error test: only the adaptive schemes have one
+        # (checked before relaxing)
+        update = self.transport_update
+        if update is not None and update not in integrator_spec(self.integrator).transport_updates:
+            able = [s.name for s in INTEGRATORS.values() if update in s.transport_updates]
+            raise_if([("transport_update", update,
+                        f"needs integrator {either(able)} (integrator = {self.integrator!r})")])
+        return self

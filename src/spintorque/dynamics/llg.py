@@ -121,6 +121,12 @@ class LLG:
 
     def max_torque(self, m: np.ndarray, t: float = 0.0) -> float:
         """max |m × H| [A/m] over the cells, the relaxation criterion."""
+        return self.torque_stats(m, t)[0]
+
+    def torque_stats(self, m: np.ndarray, t: float = 0.0) -> tuple[float, float]:
+        """(max, root mean square over the cells) of |m × H| [A/m], from one field evaluation;
+        the mean is the smoother measure of progress, the max the convergence criterion."""
         h = self.field.field(m, t, out=self.h)
         mxh = cross(m, h, out=self._mxh)
-        return float(np.sqrt(np.max(np.einsum("ijkl,ijkl->ijk", mxh, mxh))))
+        sq = np.einsum("ijkl,ijkl->ijk", mxh, mxh)
+        return float(np.sqrt(np.max(sq))), float(np.sqrt(np.mean(sq)))

@@ -13,8 +13,12 @@ its floor is a step that lowers the energy at no step length (round-off).
 run's rtol). At a fixed error tolerance the step control holds the stiffest modes at about
 rtol·|H|, so max|m × H| floats at that floor instead of falling to tol. The ladder: an energy
 phase at rtol 1e-5 that steps while the energy falls (tested every 3 steps), then a torque phase
-that divides rtol by √2 and steps while the largest torque falls, down to rtol 1e-9; below that
-the floor (about 1e-9·|H|) is reached and the relaxation ends unconverged with that reason.
+that divides rtol by √2 and steps while the root-mean-square torque falls (smoother than the
+maximum, which decides convergence), down to rtol 1e-9; when it has made no new low there for
+150 steps, the relaxation ends unconverged with that reason. (Where the step is limited by
+stability rather than accuracy, as for exchange-dominated fine meshes, tightening costs nothing
+and the ladder reaches the floor quickly; the patience then separates a slow approach from a
+floor.)
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ Report = Callable[[int, float, float], None]  # (iteration, energy [J], max|m x 
 LADDER_START = 1e-5  # rk45 tolerance of the energy phase
 LADDER_FLOOR = 1e-9  # tightest tolerance of the torque phase
 BLOCK = 3  # steps between two energy/torque tests
+PATIENCE = 50  # blocks without a new low of the rms torque that end it at the floor
 
 
 class Relaxer:
@@ -132,8 +137,9 @@ class LLGRelaxer(Relaxer):
         self.t, self.m = 0.0, np.array(m, dtype=float)
         self.steps = 0
         self.phase = "energy"
-        self.last = self.llg.field.energy(self.m)  # energy (phase 1) or torque (phase 2)
-        self.torque = self.llg.max_torque(self.m)
+        self.best, self.stale = math.inf, 0  # lowest rms torque at the floor, blocks since
+        self.last = self.llg.field.energy(self.m)  # energy (phase 1) or rms torque (phase 2)
+        self.torque, self.rms = self.llg.torque_stats(self.m)
         self.reason = ""
 
     @property
@@ -156,20 +162,25 @@ class LLGRelaxer(Relaxer):
         for _ in range(BLOCK):
             self.t, self.m = self.integ.step(self.t, self.m)
             self.steps += 1
-        self.torque = self.llg.max_torque(self.m)
+        self.torque, self.rms = self.llg.torque_stats(self.m)
         if self.phase == "energy":
             energy = self.llg.field.energy(self.m)
             if not energy < self.last:  # at the energy's noise floor: tighten on the torque
-                self.phase, energy = "torque", self.torque
+                self.phase, energy = "torque", self.rms
             self.last = energy
             return True
-        if not self.torque < self.last:  # torque no longer falls: tighten, or stop at the floor
-            if self.rtol <= LADDER_FLOOR * (1 + 1e-9):
+        at_floor = self.rtol <= LADDER_FLOOR * (1 + 1e-9)
+        if at_floor:  # stop once the rms torque has made no new low for PATIENCE blocks
+            self.stale = 0 if self.rms < self.best else self.stale + 1
+            self.best = min(self.best, self.rms)
+            if self.stale >= PATIENCE:
                 self.reason = (f"torque no longer falls at the tightest tolerance (rtol "
-                               f"{LADDER_FLOOR:g}): floor {self.torque:.3g} A/m")
+                               f"{LADDER_FLOOR:g}, no new low in {PATIENCE * BLOCK} steps): "
+                               f"floor {self.torque:.3g} A/m")
                 return False
+        elif not self.rms < self.last:  # torque no longer falls: tighten the tolerance
             self._set_rtol(max(self.rtol / math.sqrt(2.0), LADDER_FLOOR))
-        self.last = self.torque
+        self.last = self.rms
         return True
 
     def info(self) -> dict[str, Any]:
@@ -185,14 +196,16 @@ class LLGRelaxer(Relaxer):
 
     def state_dict(self) -> dict[str, Any]:
         return {"t": self.t, "m": self.m.copy(), "steps": self.steps, "phase": self.phase,
-                "last": self.last, "rtol": self.rtol, "integrator": self.integ.state_dict()}
+                "last": self.last, "rtol": self.rtol, "best": self.best, "stale": self.stale,
+                "integrator": self.integ.state_dict()}
 
     def load_state_dict(self, d: dict[str, Any]) -> None:
         self.t, self.m = float(d["t"]), np.array(d["m"], dtype=float)
         self.steps, self.phase, self.last = int(d["steps"]), str(d["phase"]), float(d["last"])
         self._set_rtol(float(d["rtol"]))
+        self.best, self.stale = float(d["best"]), int(d["stale"])
         self.integ.load_state_dict(d["integrator"])
-        self.torque = self.llg.max_torque(self.m)
+        self.torque, self.rms = self.llg.torque_stats(self.m)
 
 
 def make_relaxer(llg: LLG, m: np.ndarray, spec: Relaxation, stepping: Stepping) -> Relaxer:

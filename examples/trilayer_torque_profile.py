@@ -20,9 +20,9 @@ import argparse
 
 import numpy as np
 
+from spintorque.config import config_from_dict
 from spintorque.experiments.runner import relax_state
 from spintorque.experiments.trilayer import preset
-from spintorque.config import config_from_dict
 from spintorque.simulation import build_sample
 from spintorque.transport.diffusion import DiffusionModel
 from spintorque.transport.moment import MomentModel

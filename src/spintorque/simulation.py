@@ -101,7 +101,8 @@ def _torques(cfg: RunConfig, sample: Sample) -> list[Any]:
     if sl is not None:
         out.append(Slonczewski(sample, current_density=float(sl.current_density), p=tuple(sl.p),
                                P=sl.P, Lambda=sl.Lambda, eps_prime=sl.eps_prime,
-                               region=sl.region, thickness=sl.thickness, alpha=alpha))
+                               region=sl.region, thickness=sl.thickness, alpha=alpha,
+                               thickness_convention=sl.thickness_convention))
     return out
 
 

@@ -22,9 +22,9 @@ from spintorque import Grid, Material, Sample
 from spintorque.dynamics import LLG
 from spintorque.dynamics.integrators import make_integrator
 from spintorque.dynamics.minimize import minimize
+from spintorque.dynamics.torques import Slonczewski
 from spintorque.fields import EffectiveField, Exchange
 from spintorque.fields.demag import Demag
-from spintorque.dynamics.torques import Slonczewski
 
 REFERENCE = "mumax2__certification_stdproblem5a_m-oommf.txt"
 

@@ -19,10 +19,10 @@ from spintorque import Grid, Material, Sample
 from spintorque.dynamics import LLG
 from spintorque.dynamics.integrators import make_integrator
 from spintorque.dynamics.minimize import minimize
+from spintorque.dynamics.torques import ZhangLi
 from spintorque.fields import EffectiveField, Exchange
 from spintorque.fields.demag import Demag
 from spintorque.transport.coupling import SpinAccumulationField
-from spintorque.dynamics.torques import ZhangLi
 
 CELLS = (20, 20, 2)  # 5 nm cubes
 SIZE = (100e-9, 100e-9, 10e-9)  # m

@@ -50,9 +50,9 @@ from spintorque import Grid, Material, Sample
 from spintorque.dynamics import LLG
 from spintorque.dynamics.integrators import make_integrator
 from spintorque.dynamics.minimize import minimize
+from spintorque.dynamics.torques import ZhangLi
 from spintorque.fields import EffectiveField, Exchange
 from spintorque.fields.demag import Demag
-from spintorque.dynamics.torques import ZhangLi
 
 REFERENCE = "Boris2__muMAG5_Porter_OOMMF_solution_beta_0.05.txt"
 

@@ -15,8 +15,8 @@ from scipy.integrate import solve_ivp
 from spintorque import GAMMA0, MU0, Grid, Material, Sample
 from spintorque.constants import E_CHARGE, HBAR, MU_B
 from spintorque.dynamics.llg import LLG, cross
-from spintorque.fields import EffectiveField, Exchange, UniaxialAnisotropy, Zeeman
 from spintorque.dynamics.torques import Slonczewski, ZhangLi
+from spintorque.fields import EffectiveField, Exchange, UniaxialAnisotropy, Zeeman
 
 PY = Material("py", Ms=8.0e5, A=1.3e-11, alpha=0.0, P=1.0)
 
@@ -368,3 +368,19 @@ def test_zhang_li_drives_a_bloch_wall_at_the_analytic_velocity(xi):
     phidot_exact = u * (xi - alpha) / ((1 + alpha**2) * delta)
     assert abs(v / v_exact - 1) < 5e-3, (v, v_exact)
     assert abs(dphi - phidot_exact) < 1e-3 * abs(u / delta), (dphi, phidot_exact)
+
+
+def test_slonczewski_thickness_conventions():
+    """d = the layer (mumax3, default) or one cell along z (OOMMF): a 4-cell layer feels a 4x
+    stronger torque with "cell"; an explicit thickness overrides both."""
+    grid = Grid((2, 2, 4), (5e-9, 5e-9, 2e-9))
+    sample = Sample.uniform(grid, Material("py", Ms=8e5, alpha=0.01, P=0.4))
+    layer = Slonczewski(sample, current_density=1e11, p=(0, 1, 0))
+    cell = Slonczewski(sample, current_density=1e11, p=(0, 1, 0), thickness_convention="cell")
+    assert layer.thickness == pytest.approx(8e-9) and cell.thickness == pytest.approx(2e-9)
+    assert np.allclose(cell.beta, 4.0 * layer.beta, rtol=1e-14)
+    given = Slonczewski(sample, current_density=1e11, p=(0, 1, 0), thickness=3e-9,
+                        thickness_convention="cell")
+    assert given.thickness == 3e-9
+    with pytest.raises(ValueError, match="thickness_convention"):
+        Slonczewski(sample, current_density=1e11, p=(0, 1, 0), thickness_convention="oommf")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field, Strict, ValidationInfo, field_validator, model_validator
@@ -16,6 +16,7 @@ from ..constants import GAMMA0
 from ..dynamics.integrators.registry import DEFAULT_INTEGRATOR, INTEGRATORS, integrator_spec
 from ..materials import Material
 from ..transport.models import NO_TRANSPORT
+from . import bounds
 from .base import (
     Bool,
     CurrentDensity,
@@ -39,13 +40,25 @@ from .base import (
     transport_update_help,
 )
 
+
+def _bounded(tp: Any, bound: bounds.Bound) -> Any:
+    """``tp`` (a number, vector or current-density type) whose values must fit ``bound``."""
+    return Annotated[tp, bound.validator]
+
+
+CellEdge = Annotated[float, Strict(), Field(gt=0), bounds.CELL.validator]
+Field3 = _bounded(Vec3, bounds.APPLIED_FIELD)
+
+
 # -- mesh, layers, initial states ------------------------------------------------------------------
 
 
 class MeshConfig(SchemaModel):
     """``[mesh]``: the uniform grid of cuboid cells covering the whole stack."""
 
-    cell: Length3 = Field(description="cell edge lengths (dx, dy, dz) [m], each > 0")
+    cell: tuple[CellEdge, CellEdge, CellEdge] = Field(
+        description="cell edge lengths (dx, dy, dz) [m], each in [1e-12, 1]"
+    )
     size: Length3 = Field(
         description="edge lengths of the sample [m], each > 0; size[0], size[1] whole multiples "
         "of cell; size[2] = sum of the layer thicknesses"
@@ -66,7 +79,9 @@ class VortexInit(SchemaModel):
     )
     polarity: Sign = Field(1, description="core direction along z, +1 or -1")
     chirality: Sign = Field(1, description="+1 counter-clockwise, -1 clockwise (seen from +z)")
-    core_radius: Positive = Field(10e-9, description="core radius [m], > 0")
+    core_radius: _bounded(Positive, bounds.LENGTH) = Field(
+        10e-9, description="core radius [m], in [1e-12, 1]"
+    )
 
 
 class InitialConfig(SchemaModel):
@@ -77,7 +92,8 @@ class InitialConfig(SchemaModel):
     vortex: VortexInit | None = Field(None, description="vortex state")
     file: Annotated[str, Strict(), Field(min_length=1, max_length=4096)] | None = Field(
         None,
-        description="path to an OVF 2.0 file (relative to the config file) with the grid's shape",
+        description="path to an OVF file (relative to the config file) on the grid or on the "
+        "layer, with the mesh's cell size; opened and checked when the config is validated",
     )
 
     @field_validator("file")
@@ -136,21 +152,43 @@ class MaterialConfig(SchemaModel):
     2 D0 (I - beta beta' m m^T) is positive definite in every magnetic cell.
     """
 
-    Ms: Float = Field(ge=0, description="saturation magnetization [A/m], >= 0 (0 = non-magnetic)")
-    A: Float = Field(0.0, ge=0, description="exchange stiffness [J/m], >= 0")
-    Ku: Float = Field(0.0, description="uniaxial anisotropy [J/m^3], energy -Ku (m.axis)^2")
+    Ms: _bounded(Float, bounds.MS) = Field(
+        ge=0, description="saturation magnetization [A/m], >= 0 (0 = non-magnetic); nonzero: "
+        "1e-3 to 1e8 (known magnets reach 2e6)"
+    )
+    A: _bounded(Float, bounds.EXCHANGE) = Field(
+        0.0, ge=0, description="exchange stiffness [J/m], >= 0; nonzero: 1e-18 to 1e-8 (known: "
+        "1e-13 to 1e-10)"
+    )
+    Ku: _bounded(Float, bounds.KU) = Field(
+        0.0, description="uniaxial anisotropy [J/m^3], energy -Ku (m.axis)^2; nonzero |Ku|: 1e-3 "
+        "to 1e8 (known: up to 1.7e7)"
+    )
     axis: Nonzero3 = Field((1.0, 0.0, 0.0), description="anisotropy axis, nonzero 3-vector")
-    alpha: Float = Field(0.0, ge=0, description="Gilbert damping [1], >= 0")
-    gamma0: Float = Field(GAMMA0, gt=0, description="mu0 * gyromagnetic ratio [m/(A s)], > 0")
-    D0: Float = Field(0.0, ge=0, description="spin diffusion constant [m^2/s], >= 0 (0: insulator)")
+    alpha: _bounded(Float, bounds.ALPHA) = Field(
+        0.0, ge=0, description="Gilbert damping [1], 0 to 1e3"
+    )
+    gamma0: _bounded(Float, bounds.GAMMA0) = Field(
+        GAMMA0, gt=0, description="mu0 * gyromagnetic ratio [m/(A s)], 1e3 to 1e8 (g = 2: 2.2e5)"
+    )
+    D0: _bounded(Float, bounds.D0) = Field(
+        0.0, ge=0, description="spin diffusion constant [m^2/s], >= 0 (0: insulator); nonzero: "
+        "1e-9 to 1e2"
+    )
     beta: Float = Field(0.0, ge=0, lt=1, description="spin polarization of conductivity, [0, 1)")
     beta_prime: Float = Field(0.0, ge=0, lt=1, description="polarization of D0, [0, 1)")
-    lambda_sf: Positive | None = Field(
-        None, description="spin-flip length [m], > 0; omitted = no spin flip"
+    lambda_sf: _bounded(Positive, bounds.LENGTH) | None = Field(
+        None, description="spin-flip length [m], 1e-12 to 1; omitted = no spin flip"
     )
-    J_sd: Float = Field(0.0, ge=0, description="s-d exchange energy [J], >= 0")
-    lambda_J: Positive | None = Field(None, description="override of sqrt(2 hbar D0/J_sd) [m], > 0")
-    c_sd: Float | None = Field(None, ge=0, description="override of the s-d coupling [T m/A], >= 0")
+    J_sd: _bounded(Float, bounds.J_SD) = Field(
+        0.0, ge=0, description="s-d exchange energy [J], >= 0; nonzero: 1e-25 to 1e-17"
+    )
+    lambda_J: _bounded(Positive, bounds.LENGTH) | None = Field(
+        None, description="override of sqrt(2 hbar D0/J_sd) [m], 1e-12 to 1"
+    )
+    c_sd: _bounded(Float, bounds.C_SD) | None = Field(
+        None, ge=0, description="override of the s-d coupling [T m/A], >= 0; nonzero: 1e-15 to 1e3"
+    )
     P: Float = Field(0.0, ge=-1, le=1, description="Slonczewski polarization [1], [-1, 1]")
     Lambda: Positive = Field(1.0, description="Slonczewski asymmetry parameter [1], > 0")
     eps_prime: Float = Field(0.0, description="secondary spin-torque parameter [1]")
@@ -176,8 +214,10 @@ class SineField(SchemaModel):
     """``time = { kind = "sine", ... }``: adds amplitude * sin(2 pi frequency t + phase)."""
 
     kind: Literal["sine"] = Field(description='"sine"')
-    amplitude: Vec3 = Field(description="amplitude mu0*H [T]")
-    frequency: Positive = Field(description="frequency [Hz], > 0")
+    amplitude: Field3 = Field(description="amplitude mu0*H [T], each within ±1e6")
+    frequency: _bounded(Positive, bounds.FREQUENCY) = Field(
+        description="frequency [Hz], > 0 and <= 1e15"
+    )
     phase: Float = Field(0.0, description="phase [rad]")
 
     def value(self, t: float) -> np.ndarray:
@@ -189,7 +229,7 @@ class PulseField(SchemaModel):
     """``time = { kind = "pulse", ... }``: adds amplitude while start <= t < stop."""
 
     kind: Literal["pulse"] = Field(description='"pulse"')
-    amplitude: Vec3 = Field(description="pulse field mu0*H [T]")
+    amplitude: Field3 = Field(description="pulse field mu0*H [T], each within ±1e6")
     start: Float = Field(0.0, ge=0, description="switch-on time [s], >= 0")
     stop: Float = Field(description="switch-off time [s], > start")
 
@@ -231,9 +271,11 @@ TimeDependence = Annotated[SineField | PulseField | RampField, Field(discriminat
 class FieldConfig(SchemaModel):
     """``[field]``: applied field mu0*H [T] = B + time part (uniform) + per_region (static)."""
 
-    B: Vec3 = Field((0.0, 0.0, 0.0), description="uniform applied field mu0*H [T]")
-    per_region: dict[Name, Vec3] = Field(
-        default_factory=dict, description="extra static field [T] per layer name"
+    B: Field3 = Field(
+        (0.0, 0.0, 0.0), description="uniform applied field mu0*H [T], each within ±1e6"
+    )
+    per_region: dict[Name, Field3] = Field(
+        default_factory=dict, description="extra static field [T] per layer name, each within ±1e6"
     )
     time: TimeDependence | None = Field(
         None,
@@ -267,9 +309,10 @@ class TransportConfig(SchemaModel):
     """``[transport]``: spin accumulation model and the current driving it."""
 
     model: TransportModelName = Field(NO_TRANSPORT, description=transport_model_help())
-    current_density: CurrentDensity = Field(
+    current_density: _bounded(CurrentDensity, bounds.CURRENT_DENSITY) = Field(
         0.0, description="charge current density [A/m^2]: a number is along +z (bottom -> top "
-        "layer), a 3-vector is the uniform current density (e.g. in-plane for muMAG SP5)"
+        "layer), a 3-vector is the uniform current density (e.g. in-plane for muMAG SP5); each "
+        "within ±1e15"
     )
     moment_a: Float = Field(1.0, ge=0, description="coefficient a in A(M) = I + a[M]x [1], >= 0")
     boundary: Literal["neumann", "zero_flux"] = Field(
@@ -289,7 +332,9 @@ class TransportConfig(SchemaModel):
 class ZhangLiConfig(SchemaModel):
     """``[torque.zhang_li]``: current-in-plane (local) spin-transfer torque."""
 
-    current_density: Vec3 = Field(description="current density vector [A/m^2]")
+    current_density: _bounded(Vec3, bounds.CURRENT_DENSITY) = Field(
+        description="current density vector [A/m^2], each within ±1e15"
+    )
     P: Float = Field(1.0, ge=-1, le=1, description="spin polarization [1], [-1, 1]")
     xi: Float = Field(0.0, description="non-adiabaticity [1]")
     convention: Literal["mumax3", "oommf"] = Field(
@@ -301,14 +346,20 @@ class ZhangLiConfig(SchemaModel):
 class SlonczewskiConfig(SchemaModel):
     """``[torque.slonczewski]``: fixed-polarizer torque, current along z."""
 
-    current_density: Float = Field(description="current density along z [A/m^2]")
+    current_density: _bounded(Float, bounds.CURRENT_DENSITY) = Field(
+        description="current density along z [A/m^2], within ±1e15"
+    )
     p: Nonzero3 = Field(description="polarizer direction, nonzero 3-vector (normalized)")
     P: Float = Field(0.5669, ge=-1, le=1, description="spin polarization [1], [-1, 1]")
     Lambda: Positive = Field(1.0, description="asymmetry parameter [1], > 0")
     eps_prime: Float = Field(0.0, description="secondary spin-torque parameter [1]")
     region: Name | None = Field(None, description="magnetic layer it acts on; default: all")
-    thickness: Positive | None = Field(
-        None, description="free-layer thickness [m], > 0; default: z extent of the region"
+    thickness: _bounded(Positive, bounds.LENGTH) | None = Field(
+        None, description="free-layer thickness [m], 1e-12 to 1; default: by thickness_convention"
+    )
+    thickness_convention: Literal["layer", "cell"] = Field(
+        "layer", description="without thickness: 'layer' (z extent of the region, mumax3) or "
+        "'cell' (the cell size along z, OOMMF's Oxs_SpinXferEvolve)"
     )
 
 
@@ -339,7 +390,9 @@ class RelaxConfig(SchemaModel):
 class RunParams(SchemaModel):
     """``[run]``: time integration and outputs."""
 
-    duration: Float = Field(ge=0, description="simulated time after relaxation [s], >= 0")
+    duration: _bounded(Float, bounds.DURATION) = Field(
+        ge=0, description="simulated time after relaxation [s], 0 to 1"
+    )
     output_every: Positive = Field(description="table row interval [s], > 0")
     integrator: IntegratorName = Field(DEFAULT_INTEGRATOR, description=integrator_help())
     rtol: Positive = Field(
@@ -351,7 +404,9 @@ class RunParams(SchemaModel):
     dt_max: Positive | None = Field(
         None, description=f"{adaptive_names()}'s largest step [s], > 0 (or none)"
     )
-    alpha: Float | None = Field(None, ge=0, description="damping override for the run [1], >= 0")
+    alpha: _bounded(Float, bounds.ALPHA) | None = Field(
+        None, ge=0, description="damping override for the run [1], 0 to 1e3"
+    )
     transport_update: TransportUpdate = Field(None, description=transport_update_help())
     snapshot_every: Positive | None = Field(None, description="OVF snapshot interval [s], > 0")
     checkpoint_every: Positive = Field(

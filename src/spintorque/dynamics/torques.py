@@ -29,10 +29,11 @@ import numba
 import numpy as np
 
 from ..constants import E_CHARGE, HBAR, MU0, MU_B
-from .llg import cross
 from ..materials import Sample
+from .llg import cross
 
 ZHANG_LI_CONVENTIONS = ("mumax3", "oommf")
+THICKNESS_CONVENTIONS = ("layer", "cell")  # Slonczewski's d: the layer (mumax3) or a cell (OOMMF)
 DERIVATIVE_BOUNDARIES = ("mirror", "one-sided")
 
 
@@ -242,8 +243,11 @@ class Slonczewski:
     p : fixed-layer polarization direction (normalized here)
     P, Lambda, eps_prime : polarization, asymmetry Λ > 0 and field-like ε′; None takes each
         material's value
-    thickness : free-layer thickness d [m]; None takes the z extent of ``region`` (or of the
-        magnetic cells)
+    thickness : free-layer thickness d [m]; None: by ``thickness_convention``
+    thickness_convention : with ``thickness`` None, ``"layer"`` (default, mumax3's choice): d is
+        the z extent of ``region`` (or of the magnetic cells); ``"cell"`` (OOMMF's
+        Oxs_SpinXferEvolve): d is the cell size along z, so a layer of n cells feels an n×
+        stronger torque than with ``"layer"``
     region : name of the region the torque acts in; None: all magnetic cells
     alpha : override of the materials' damping (must match the ``LLG``'s ``alpha``)
     """
@@ -261,7 +265,11 @@ class Slonczewski:
         thickness: float | None = None,
         region: str | None = None,
         alpha: float | None = None,
+        thickness_convention: str = "layer",
     ):
+        if thickness_convention not in THICKNESS_CONVENTIONS:
+            raise ValueError(f"thickness_convention = {thickness_convention!r}; allowed: "
+                             f"{list(THICKNESS_CONVENTIONS)}")
         self.sample = sample
         self.current_density = _finite("current_density", current_density)
         self.p = _vector("p", p, unit=True)
@@ -271,7 +279,9 @@ class Slonczewski:
         active = sample.magnetic if region is None else sample.mask(region) & sample.magnetic
         if not active.any():
             raise ValueError(f"region = {region!r} has no magnetic cells for the torque to act on")
-        if thickness is None:
+        if thickness is None and thickness_convention == "cell":
+            thickness = grid.cell[2]
+        elif thickness is None:
             ks = np.nonzero(active.any(axis=(0, 1)))[0]
             thickness = (ks[-1] - ks[0] + 1) * grid.cell[2]
         thickness = _finite("thickness", thickness)

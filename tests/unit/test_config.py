@@ -13,7 +13,6 @@ from pydantic import ValidationError
 
 from spintorque import __version__
 from spintorque.cli import main
-from spintorque.io import memory
 from spintorque.config import (
     ConfigError,
     RunConfig,
@@ -22,6 +21,7 @@ from spintorque.config import (
     load_config,
     tomllib,
 )
+from spintorque.io import memory
 from spintorque.io.errors import ConfigFileNotFoundError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,9 +157,19 @@ def test_pulse_and_ramp_values() -> None:
     assert field.applied(9e-9)[0] == pytest.approx(2e-3, rel=1e-12)  # held after stop
 
 
+def _fm1_state(path: Path) -> Path:
+    """A valid initial state for layer FM1 of the base config (8 x 4 x 2 cells of 4x4x2 nm)."""
+    from spintorque.io.ovf import write_ovf
+    from spintorque.mesh import Grid
+
+    m = np.zeros((8, 4, 2, 3))
+    m[..., 0] = 1.0
+    return write_ovf(path, m, Grid((8, 4, 2), (4e-9, 4e-9, 2e-9)))
+
+
 def test_initial_file_is_relative_to_the_config(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "m0.ovf").write_text("# OOMMF OVF 2.0\n")
+    _fm1_state(tmp_path / "sub" / "m0.ovf")
     text = BASE_TOML.replace("initial = { random = { seed = 1 } }", 'initial = { file = "m0.ovf" }')
     cfg = load_config(write(tmp_path / "sub", text))
     assert cfg.layer[0].initial.file == str((tmp_path / "sub" / "m0.ovf").resolve())
@@ -339,7 +349,7 @@ def test_loading_never_unpickles_or_evaluates(tmp_path: Path, monkeypatch) -> No
         monkeypatch.setattr(pickle, name, forbidden)
     monkeypatch.setattr(builtins, "eval", forbidden)
     monkeypatch.setattr(builtins, "exec", forbidden)
-    (tmp_path / "m0.ovf").write_bytes(pickle.dumps({"not": "read"}))  # exists, never opened
+    _fm1_state(tmp_path / "m0.ovf")  # a real OVF file: opened and checked, never unpickled
     text = BASE_TOML.replace("initial = { random = { seed = 1 } }", 'initial = { file = "m0.ovf" }')
     assert load_config(write(tmp_path, text)).layer[0].initial.kind == "file"
     for path in EXAMPLES:

@@ -58,6 +58,11 @@ def torques(path: str, value=_MISSING) -> Callable[[], dict]:
     return put(path, value, start=with_torques)
 
 
+def both(first: Callable[[], dict], path: str, value) -> Callable[[], dict]:
+    """``first`` with ``path`` also set to ``value`` (two changes that only together are bad)."""
+    return put(path, value, start=first)
+
+
 def no_transport(path: str, value=_MISSING) -> Callable[[], dict]:
     def start() -> dict:
         d = base()
@@ -202,6 +207,63 @@ CASES: list[tuple[str, Callable[[], dict], str]] = [
     # resources
     ("grid that will not fit", put("mesh", {"cell": [1e-9, 1e-9, 2e-9],
                                             "size": [1e-3, 1e-3, 12e-9]}), "mesh"),
+    # finite values whose derived scales overflow or vanish (spintorque.config.bounds)
+    ("subnormal Ms", put("material.py.Ms", 5e-324), "material.py.Ms"),
+    ("Ms above 1e8 A/m", put("material.py.Ms", 1e9), "material.py.Ms"),
+    ("subnormal A", put("material.py.A", 5e-324), "material.py.A"),
+    ("A above 1e-8 J/m", put("material.py.A", 1e-3), "material.py.A"),
+    ("Ku = 1e308", put("material.py.Ku", 1e308), "material.py.Ku"),
+    ("Ku = -1e308", put("material.py.Ku", -1e308), "material.py.Ku"),
+    ("subnormal Ku", put("material.py.Ku", -5e-324), "material.py.Ku"),
+    ("gamma0 = 1e300", put("material.py.gamma0", 1e300), "material.py.gamma0"),
+    ("alpha = 1e200", put("material.py.alpha", 1e200), "material.py.alpha"),
+    ("subnormal D0", put("material.cu.D0", 5e-324), "material.cu.D0"),
+    ("D0 = 1e300", put("material.cu.D0", 1e300), "material.cu.D0"),
+    ("subnormal lambda_sf", put("material.py.lambda_sf", 5e-324), "material.py.lambda_sf"),
+    ("lambda_sf = 1e300", put("material.cu.lambda_sf", 1e300), "material.cu.lambda_sf"),
+    ("subnormal lambda_J", put("material.py.lambda_J", 5e-324), "material.py.lambda_J"),
+    ("J_sd = 1e300", put("material.py.J_sd", 1e300), "material.py.J_sd"),
+    ("subnormal J_sd", put("material.py.J_sd", 5e-324), "material.py.J_sd"),
+    ("c_sd = 1e300", put("material.py.c_sd", 1e300), "material.py.c_sd"),
+    ("subnormal cell", put("mesh.cell[0]", 5e-324), "mesh.cell[0]"),
+    ("cell of 1 km", put("mesh.cell[1]", 1e3), "mesh.cell[1]"),
+    ("vortex core of 1e300 m", put("layer[2].initial.vortex.core_radius", 1e300),
+     "layer[2].initial.vortex.core_radius"),
+    ("current density 1e300", put("transport.current_density", 1e300),
+     "transport.current_density"),
+    ("current vector 1e300", put("transport.current_density", [0, -1e300, 0]),
+     "transport.current_density"),
+    ("Zhang-Li current 1e300", torques("torque.zhang_li.current_density", [1e300, 0, 0]),
+     "torque.zhang_li.current_density"),
+    ("Slonczewski current 1e300", torques("torque.slonczewski.current_density", 1e300),
+     "torque.slonczewski.current_density"),
+    ("B = 1e300 T", put("field.B[0]", 1e300), "field.B"),
+    ("per-region field 1e300 T", put("field.per_region.FM2", [1e300, 0, 0]),
+     "field.per_region.FM2"),
+    ("sine amplitude 1e300 T", put("field.time.amplitude", [0, 1e300, 0]),
+     "field.time.amplitude"),
+    ("frequency 1e300 Hz", put("field.time.frequency", 1e300), "field.time.frequency"),
+    ("duration 1e300 s", put("run.duration", 1e300), "run.duration"),
+    ("run alpha 1e300", put("run.alpha", 1e300), "run.alpha"),
+    ("subnormal Slonczewski thickness", torques("torque.slonczewski.thickness", 5e-324),
+     "torque.slonczewski.thickness"),
+    # derived scales of valid numbers in this mesh (spintorque.config.scales)
+    ("exchange field of Ms = 1e-3 A/m", put("material.py.Ms", 1e-3), "material.py.A"),
+    ("anisotropy field of Ku = 1e8 with Ms = 10", both(put("material.py.Ms", 10.0),
+                                                       "material.py.Ku", 1e8), "material.py.Ku"),
+    ("exchange length below 1e-13 m", both(put("material.py.Ms", 1e8), "material.py.A", 1e-18),
+     "material.py.A"),
+    ("Zhang-Li rate of a weak magnet", both(torques("material.py.Ms", 0.1),
+                                            "torque.zhang_li.current_density", [1e15, 0, 0]),
+     "torque.zhang_li.current_density"),
+    ("Slonczewski field of a weak magnet", both(torques("material.py.Ms", 1e-3),
+                                                "torque.slonczewski.current_density", 1e15),
+     "torque.slonczewski.current_density"),
+    ("applied fields adding up", both(put("field.B", [1e6, 0, 0]), "field.per_region.FM2",
+                                      [1e6, 0, 0]), "field"),
+    ("ramp to 1e300 T", put("field.time", {"kind": "ramp", "rate": [1e300, 0, 0]}),
+     "field.time.rate"),
+    ("too many steps under dt_max", put("run.dt_max", 1e-25), "run.dt_max"),
 ]
 
 
@@ -295,3 +357,87 @@ def test_real_process_prints_one_paragraph_and_exits_2(tmp_path: Path) -> None:
     assert proc.stderr.startswith("error: invalid config")
     assert "\n  material.py.Ms: -800000.0 -> " in proc.stderr
     assert "" not in proc.stderr.strip().split("\n")  # one paragraph: no blank lines
+
+
+# -- initial-state files: opened when the config is validated ------------------------------------
+
+
+def _fm1_file(tmp_path: Path, defect: str) -> Path:
+    """An initial state for layer FM1 of the base config (8 x 4 x 2 cells of 4 x 4 x 2 nm) with
+    one ``defect``; "none" gives a valid file."""
+    import numpy as np
+
+    from spintorque.io.ovf import write_ovf
+    from spintorque.mesh import Grid
+
+    grid = Grid((8, 4, 2), (4e-9, 4e-9, 2e-9))
+    m = np.zeros(grid.vshape)
+    m[..., 0] = 8e5
+    path = tmp_path / "m0.ovf"
+    if defect == "NaN":
+        m[3, 2, 1, 2] = np.nan
+    elif defect == "zero vector":
+        m[5, 0, 0] = 0.0
+    elif defect == "shape":
+        grid = Grid((4, 4, 2), grid.cell)
+        m = m[:4]
+    elif defect == "cell size":
+        grid = Grid(grid.n, (4e-9, 4e-9, 2.5e-9))
+    write_ovf(path, m, grid, fmt="text" if defect == "bad token" else "binary")
+    raw = path.read_bytes()
+    if defect == "truncated":
+        path.write_bytes(raw[: len(raw) // 2])
+    elif defect == "bad token":
+        lines = raw.decode().splitlines()
+        first = lines.index("# Begin: Data Text") + 1
+        lines[first + 4] = "800000.0 abc 0.0"
+        path.write_text("\n".join(lines) + "\n")
+    elif defect == "not OVF":
+        import pickle
+
+        path.write_bytes(pickle.dumps({"not": "an OVF file"}))
+    return path
+
+
+INITIAL_FILE_DEFECTS = {
+    "truncated": "truncated binary data",
+    "bad token": r"line \d+: 'abc' is not a number",
+    "NaN": r"NaN or infinite values in 1 cell\(s\), first at cell \(3, 2, 1\)",
+    "zero vector": r"zero vectors in 1 magnetic cell\(s\), first at cell \(5, 0, 0\)",
+    "shape": r"values on 4 x 4 x 2 cells .*allowed: the grid \(8, 4, 6\) or the layer \(8, 4, 2\)",
+    "cell size": r"cell size \(4e-09, 4e-09, 2.5e-09\) differs from the mesh's",
+    "not OVF": "not an OVF file",
+}
+
+
+def _config_with_file(tmp_path: Path) -> Path:
+    config = tmp_path / "c.toml"
+    config.write_text(BASE_TOML.replace("initial = { random = { seed = 1 } }",
+                                        'initial = { file = "m0.ovf" }'))
+    return config
+
+
+def test_valid_initial_file_is_accepted(tmp_path: Path) -> None:
+    _fm1_file(tmp_path, "none")
+    cfg = load_config(_config_with_file(tmp_path))
+    assert cfg.layer[0].initial.file == str((tmp_path / "m0.ovf").resolve())
+
+
+@pytest.mark.parametrize("defect", sorted(INITIAL_FILE_DEFECTS))
+def test_bad_initial_file_is_refused_by_validate_and_run(defect: str, tmp_path: Path) -> None:
+    """``validate`` and ``run`` both open the file and exit 2 naming it and what is wrong
+    (before this check, ``validate`` called such a file valid and the run failed later)."""
+    path = str(_fm1_file(tmp_path, defect).resolve())
+    config = _config_with_file(tmp_path)
+    with pytest.raises(ConfigError) as err:
+        load_config(config)
+    line = next(x for x in _lines(err.value) if x.strip().startswith("layer[0].initial.file:"))
+    assert re.search(INITIAL_FILE_DEFECTS[defect], line) and path in line, line
+    runner = CliRunner()
+    for args in (["validate", str(config)], ["run", str(config), "--out", str(tmp_path / "o")]):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output
+        assert "\n  layer[0].initial.file: " in result.stderr and path in result.stderr
+        assert re.search(INITIAL_FILE_DEFECTS[defect], result.stderr)
+        assert not (tmp_path / "o").exists()

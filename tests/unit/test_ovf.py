@@ -205,6 +205,8 @@ def test_initial_state_missing_or_unreadable(tmp_path):
     _refused(tmp_path / "dir.ovf", "is a directory")
     (tmp_path / "junk.ovf").write_text("hello\n")
     _refused(tmp_path / "junk.ovf", "not an OVF file")
+    (tmp_path / "pickle.ovf").write_bytes(b"\x80\x04\x95\x0b\x00binary")  # no line at all
+    _refused(tmp_path / "pickle.ovf", "not an OVF file")
 
 
 def test_initial_state_truncated_binary(tmp_path):

@@ -337,7 +337,8 @@ def test_initial_file_of_wrong_shape_refused(tmp_path):
                                grid)
     cfg = film()
     cfg["layer"][0]["initial"] = {"file": str(path)}
-    with pytest.raises(UserError, match=r"layer 'film': initial.file: .*small.ovf.*\(3, 3, 1\)"):
+    # refused when the config is validated (the file is opened there), naming the file
+    with pytest.raises(UserError, match=r"initial.file.*small.ovf.*\(3, 3, 1\)"):
         build(cfg)
 
 

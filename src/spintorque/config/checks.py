@@ -20,6 +20,8 @@ from .base import (
     REL_TOL,
     whole,
 )
+from .initial_files import initial_file_problems
+from .scales import scale_problems
 
 if TYPE_CHECKING:
     from .run_config import RunConfig
@@ -28,13 +30,18 @@ Problem = tuple[str, Any, str]
 
 
 def cross_problems(cfg: RunConfig, context: dict) -> list[Problem]:
-    """Every cross-field problem of ``cfg``; the memory guard only when the rest passes and
-    ``context["check_memory"]`` is not false."""
+    """Every cross-field problem of ``cfg``. The derived scales (:mod:`.scales`) are checked
+    once the rest passes, then the memory guard (unless ``context["check_memory"]`` is false),
+    then the initial-state files are opened (:mod:`.initial_files`)."""
     problems = geometry_problems(cfg)
     problems += reference_problems(cfg)
     problems += run_problems(cfg)
+    if not problems:
+        problems += scale_problems(cfg)
     if not problems and context.get("check_memory", True):
         problems += memory_problems(cfg)
+    if not problems:
+        problems += initial_file_problems(cfg)
     return problems
 
 
@@ -153,6 +160,12 @@ def run_problems(cfg: RunConfig) -> list[Problem]:
         out.append(
             ("run.dt", run.dt,
              f"too small for integrator {run.integrator!r}: duration / dt must be <= "
+             f"{MAX_FIXED_STEPS} steps")
+        )
+    if not fixed_step and run.dt_max is not None and run.duration / run.dt_max > MAX_FIXED_STEPS:
+        out.append(
+            ("run.dt_max", run.dt_max,
+             f"too small: every step is at most dt_max, so duration / dt_max must be <= "
              f"{MAX_FIXED_STEPS} steps")
         )
     return out

@@ -194,6 +194,8 @@ def read_ovf(path: str | os.PathLike) -> OVFData:
     while pos < len(raw):
         end = raw.find(b"\n", pos)
         if end < 0:
+            if version is None:
+                raise ValueError(f"{path}: not an OVF file (no '# OOMMF OVF 2.0' first line)")
             raise ValueError(f"{path}: header ends without a data segment")
         line = raw[pos:end].decode("ascii", errors="replace").strip()
         pos = end + 1

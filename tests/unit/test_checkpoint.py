@@ -232,3 +232,36 @@ def test_sigkill_during_relaxation_resumes_to_the_same_state(tmp_path, method):
     assert got["converged"] and got["resumed_at"] > 0
     assert abs(got["energy"] - ref["energy"]) <= 1e-12 * abs(ref["energy"])
     assert np.abs(result.m - ref_m).max() < 1e-6
+
+
+def test_failed_checkpoint_write_keeps_the_previous_one_and_the_run_resumes(tmp_path,
+                                                                              monkeypatch):
+    """A disk that fails while a checkpoint is written (here: the third, mid-run): the run stops
+    with the OSError, the previous checkpoint is intact and no temporary file is left; the rerun
+    resumes from it and ends where an uninterrupted run ends."""
+    from spintorque.io import atomic
+
+    cfg = _config(rows=40, checkpoint_every=1e-9)  # a checkpoint at every output stop
+    ref = run_config(cfg, tmp_path / "ref", progress=None)
+    real = atomic.os.replace
+    calls = []
+
+    def failing_replace(src, dst):
+        if str(dst).endswith("checkpoint.npz"):
+            calls.append(dst)
+            if len(calls) == 3:
+                raise OSError(28, "No space left on device")
+        return real(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", failing_replace)
+    out = tmp_path / "run"
+    with pytest.raises(OSError, match="No space left"):
+        run_config(cfg, out, progress=None)
+    monkeypatch.setattr(atomic.os, "replace", real)
+    kept = load_checkpoint(out / "checkpoint.npz")  # the second one, intact
+    assert kept.t == 1e-12 and kept.stop_index == 2  # written after the row at 1 ps
+    assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
+    result = run_config(cfg, out, progress=None)
+    assert result.resumed and np.array_equal(result.m, ref.m)
+    assert np.array_equal(read_table(out / "table.tsv")[1], read_table(tmp_path / "ref" /
+                                                                       "table.tsv")[1])

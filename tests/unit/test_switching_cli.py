@@ -155,3 +155,43 @@ def test_no_motion_figure_when_no_run_reports_motion(cli, tmp_path):
             "--currents", "6,14"]
     assert CliRunner().invoke(cli, args, catch_exceptions=False).exit_code == 0
     assert (out / "switching.png").is_file() and not (out / "motion.png").exists()
+
+
+def test_plot_and_runs_table_find_the_run_tables_of_a_moved_store(cli, tmp_path, monkeypatch):
+    """A store moved (e.g. archived into data/) with its folder: ``spintorque plot`` draws each
+    run's m(t) next to the copy of its table, and the runs table reads FM2's motion from that
+    copy (``Store.resolve_path``), where the stored absolute paths no longer exist."""
+    import shutil
+
+    from spintorque import plot
+    from spintorque.experiments.trilayer import preset
+
+    old = tmp_path / "old"
+    run_dir = old / "runs" / "diffusion" / "j+100e10"
+    run_dir.mkdir(parents=True)
+    rows = ["t (s)\tmx_FM2\tmy_FM2\tmz_FM2"]
+    rows += [f"{k * 1e-10!r}\t1.0\t0.0\t0.0" for k in range(11)]  # FM2 at rest over 1 ns
+    (run_dir / "table.tsv").write_text("\n".join(rows) + "\n")
+    with Store(old / "store.sqlite") as st:
+        st.set_meta("out_dir", str(old))
+        st.set_meta("resolution", 0.1e10)
+        st.add("run", {"kind": "switching", "model": "diffusion", "current": 100e10,
+                       "experiment": preset("quick").to_dict()})
+        st.mark_done("run", {"state": "FM2 +x", "label": "FM2 +x", "current": 100e10,
+                             "files": {"table": str(run_dir / "table.tsv")}})
+    new = tmp_path / "archived"
+    shutil.move(old, new)
+    drawn = []
+
+    def plot_mt(tsv, png, title=None):
+        drawn.append(png)
+        png.write_bytes(b"png")
+
+    monkeypatch.setattr(plot, "plot_mt", plot_mt)
+    result = CliRunner().invoke(cli, ["plot", str(new / "store.sqlite")], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "and 1 m(t) figures" in result.output
+    assert drawn == [new / "runs" / "diffusion" / "j+100e10" / "mt.png"] and drawn[0].is_file()
+    with open(new / "runs.csv", encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["FM2 motion (1)"] == "0.0"  # read from the moved table (empty if not found)

@@ -303,9 +303,10 @@ def plot_cmd(store_path):
         write_outputs(store, store_path.parent, res)
         for row in store.rows("done"):
             files = (row.result or {}).get("files", {}) if isinstance(row.result, dict) else {}
-            tsv = files.get("table")
-            if tsv and Path(tsv).is_file():
-                plot.plot_mt(tsv, Path(tsv).with_name("mt.png"),
+            # where the run's table is now (a moved or archived store: under its folder)
+            tsv = store.resolve_path(files["table"]) if files.get("table") else None
+            if tsv is not None and tsv.is_file():
+                plot.plot_mt(tsv, tsv.with_name("mt.png"),
                              f"{row.params.get('model')}, j = "
                              f"{row.params.get('current', 0) / UNIT:.2f}e10 A/m², "
                              f"{row.result.get('label', '')}")

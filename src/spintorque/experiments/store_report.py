@@ -43,20 +43,19 @@ RUN_COLUMNS = ["model", "j (1e10 A/m²)", "FM2 state", "FM2 <mx>", "FM2 <my>", "
                "FM2 motion (1)", "FM1 state", "t_end (ns)", "settled", "steps", "wall (s)"]
 
 
-def _motion_from_table(row, layer: str, folder: Path) -> float | None:
+def _motion_from_table(row, layer: str, store) -> float | None:
     """A layer's motion over the last settle window, from the run's table (older results); the
-    table is looked for where the result says and, for a copied store, at the same place under
-    ``folder`` (``runs/<model>/<j>/table.tsv``)."""
+    table is looked for where the result says or, for a moved or archived store, where
+    :meth:`~spintorque.sweep.store.Store.resolve_path` finds it under the store's folder."""
     from ..io.table import read_table
     from .runner import motion
 
-    tsv = (row.result.get("files") or {}).get("table")
-    if not tsv:
+    stored = (row.result.get("files") or {}).get("table")
+    if not stored:
         return None
-    if not Path(tsv).is_file():
-        tsv = folder.joinpath(*Path(tsv).parts[-4:])
-        if not tsv.is_file():
-            return None
+    tsv = store.resolve_path(stored)
+    if not tsv.is_file():
+        return None
     cols, data = read_table(tsv)
     try:
         idx = [cols.index(f"m{c}_{layer}") for c in "xyz"]
@@ -84,7 +83,7 @@ def run_rows(store) -> list[list]:
         fm2 = r.get("averages", {}).get("FM2", [math.nan] * 3)
         mot = r.get("motion", {}).get("FM2")
         if mot is None:
-            mot = _motion_from_table(row, "FM2", Path(store.path).parent)
+            mot = _motion_from_table(row, "FM2", store)
         fm1 = r.get("states", {}).get("FM1", {}).get("label", "")
         rows.append([row.params["model"], round(row.params["current"] / UNIT, 6),
                      r.get("state_detail", r["state"]),

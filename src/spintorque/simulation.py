@@ -3,8 +3,9 @@
 
 ``build(cfg)`` makes the problem (sample stacked from the layers, initial state, terms, drives,
 torques, stepping, relaxation); ``run_config(cfg, out_dir)`` runs it as ``spintorque run``
-does (:mod:`spintorque.run_folder` describes the files and the resume rules). The relaxation has
-every term except the applied field and the spin accumulation, and no current-driven torque.
+does (:mod:`spintorque.run_folder` describes the files and the resume rules), with
+``run.threads`` compute threads (:mod:`spintorque.threads`). The relaxation has every term except
+the applied field and the spin accumulation, and no current-driven torque.
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ from .run_folder import (
     output_stops,
     run_in_folder,
 )
+from .run_folder import run as _run_in_folder
+from .threads import check_threads, limit_threads, reapply
 
 __all__ = ["BusyError", "ConfigMismatchError", "ResumeError", "RunResult", "SimulationError",
-           "as_config", "build", "build_sample", "output_stops", "run_config", "run_hash"]
+           "as_config", "build", "build_sample", "output_stops", "run", "run_config", "run_hash"]
 
 _BC = {"neumann": "N", "zero_flux": "Z"}
 
@@ -130,12 +133,15 @@ def build(cfg: RunConfig | dict) -> Problem:
 
 
 def run_hash(cfg: RunConfig) -> str:
-    """Hash of everything that determines the result (``title`` and ``run.checkpoint_every``
-    excluded; initial OVF files also by content)."""
+    """Hash of everything that determines the result (``title``, ``run.checkpoint_every`` and
+    ``run.threads`` excluded: a run may resume with another thread count; initial OVF files also
+    by content)."""
     data = json.loads(json.dumps(cfg.model_dump(mode="json"), default=str))
     data.pop("title", None)
-    if isinstance(data.get("run"), dict):
+    if isinstance(data.get("run"), dict):  # how the run is carried out, not what it computes
         data["run"].pop("checkpoint_every", None)
+        data["run"].pop("threads", None)
+        data["run"].pop("threads", None)
     files = {}
     for layer in cfg.layer:
         path = layer.initial.file if layer.initial is not None else None
@@ -151,15 +157,38 @@ def run_config(
     restart: bool = False,
     progress: Callable[[str], None] | None = print,
     progress_every: float = 10.0,
+    threads: int | None = None,
 ) -> RunResult:
     """Relax (if enabled) and run ``cfg`` for ``cfg.run.duration`` seconds in ``out_dir``
     (:func:`spintorque.run_folder.run_in_folder`); resumes an unfinished run found there,
-    returns a finished one unchanged. ``config.json`` records the config."""
+    returns a finished one unchanged. ``config.json`` records the config. ``threads``: compute
+    threads (default ``cfg.run.threads``, itself 1 by default; :mod:`spintorque.threads`)."""
     cfg = as_config(cfg)
+    if threads is not None and check_threads(threads, "--threads") != cfg.run.threads:
+        cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"threads": threads})})
     run = cfg.run
     schedule = Schedule(float(run.duration), float(run.output_every), run.snapshot_every,
                         float(run.checkpoint_every))
-    return run_in_folder(lambda: build(cfg), out_dir, schedule, identity=run_hash(cfg),
-                         restart=restart,
-                         record=cfg.model_dump(mode="json"), progress=progress,
-                         progress_every=progress_every)
+
+    def build_limited() -> Problem:
+        problem = build(cfg)
+        reapply()  # thread pools the build loaded (pyFFTW's OpenMP, SciPy's OpenBLAS)
+        return problem
+
+    with limit_threads(run.threads):
+        return run_in_folder(build_limited, out_dir, schedule, identity=run_hash(cfg),
+                             restart=restart,
+                             record=cfg.model_dump(mode="json"), progress=progress,
+                             progress_every=progress_every)
+
+
+def run(problem: Problem, duration: float, output_every: float, out: str | Path, *,
+        threads: int = 1, **options: Any) -> RunResult:
+    """:func:`spintorque.run_folder.run` (``spintorque.run``: relax, run for ``duration`` [s]
+    with a table row every ``output_every`` [s] in the folder ``out``, resumable; ``options``:
+    ``snapshot_every``, ``checkpoint_every``, ``restart``, ``progress``, ``progress_every``) with
+    the BLAS/OpenMP thread pools limited to ``threads`` (default 1) for the run. The stray
+    field's FFTW threads were fixed when ``problem`` was built: build it inside
+    ``with spintorque.limit_threads(n):`` (or give ``Demag(sample, threads=n)``) for ``n``."""
+    with limit_threads(threads):
+        return _run_in_folder(problem, duration, output_every, out, **options)

@@ -7,8 +7,9 @@ the quantum → kinetic → moment → diffusion model hierarchy. SI units at ev
 Everything a script needs is importable from here (``import spintorque as st``): the parts of a
 problem (:class:`Grid`, :class:`Material`, :class:`Sample`, the field terms, torques and the spin
 accumulation), :class:`Problem` with its :class:`Stepping` and :class:`Relaxation`, the driver
-:func:`run` (an output folder with table, snapshots and checkpoints, resumable), and the
-config front end (:func:`load_config`, :func:`build`, :func:`run_config`). Heavy modules (the
+:func:`run` (an output folder with table, snapshots and checkpoints, resumable), the
+config front end (:func:`load_config`, :func:`build`, :func:`run_config`) and
+:func:`limit_threads` (compute threads; 1 per run by default). Heavy modules (the
 stray field's FFTs, the transport solvers) load on first use.
 """
 
@@ -32,8 +33,8 @@ _LAZY = {
     "ZhangLi": "dynamics.torques", "Slonczewski": "dynamics.torques",
     "Stop": "drive", "SimulationError": "drive",
     "read_table": "io.table", "read_ovf": "io.ovf",
-    "run": "run_folder", "load_config": "config", "build": "simulation",
-    "run_config": "simulation",
+    "run": "simulation", "load_config": "config", "build": "simulation",
+    "run_config": "simulation", "limit_threads": "threads",
 }
 
 __all__ = ["GAMMA0", "MU0", "Grid", "Material", "Sample", "__version__", *_LAZY]

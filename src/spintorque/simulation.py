@@ -141,7 +141,6 @@ def run_hash(cfg: RunConfig) -> str:
     if isinstance(data.get("run"), dict):  # how the run is carried out, not what it computes
         data["run"].pop("checkpoint_every", None)
         data["run"].pop("threads", None)
-        data["run"].pop("threads", None)
     files = {}
     for layer in cfg.layer:
         path = layer.initial.file if layer.initial is not None else None
@@ -183,12 +182,13 @@ def run_config(
 
 
 def run(problem: Problem, duration: float, output_every: float, out: str | Path, *,
-        threads: int = 1, **options: Any) -> RunResult:
+        threads: int | None = None, **options: Any) -> RunResult:
     """:func:`spintorque.run_folder.run` (``spintorque.run``: relax, run for ``duration`` [s]
     with a table row every ``output_every`` [s] in the folder ``out``, resumable; ``options``:
     ``snapshot_every``, ``checkpoint_every``, ``restart``, ``progress``, ``progress_every``) with
-    the BLAS/OpenMP thread pools limited to ``threads`` (default 1) for the run. The stray
-    field's FFTW threads were fixed when ``problem`` was built: build it inside
-    ``with spintorque.limit_threads(n):`` (or give ``Demag(sample, threads=n)``) for ``n``."""
+    the BLAS/OpenMP thread pools limited to ``threads`` for the run (default: the enclosing
+    ``limit_threads`` block's count, else 1). The stray field's FFTW threads were fixed when
+    ``problem`` was built: build it inside ``with spintorque.limit_threads(n):`` (or give
+    ``Demag(sample, threads=n)``) for ``n``."""
     with limit_threads(threads):
         return _run_in_folder(problem, duration, output_every, out, **options)

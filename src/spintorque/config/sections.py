@@ -412,6 +412,10 @@ class RunParams(SchemaModel):
     checkpoint_every: Positive = Field(
         60.0, description="wall-clock time between checkpoints [s], > 0"
     )
+    threads: Int = Field(
+        1, ge=1, le=1024, description="compute threads of the run (FFTW in the stray field; "
+        "BLAS/OpenMP pools limited to it), 1 to 1024"
+    )
 
     @model_validator(mode="after")
     def _transport_update_is_supported(self) -> RunParams:

@@ -24,6 +24,7 @@ from ..io.atomic import save_npy
 from ..io.checkpoint import Checkpoint, config_hash, load_checkpoint
 from ..outputs import TableOutput
 from ..problem import Problem
+from ..threads import limit_threads, reapply
 from .classify import classify_layer, state_label
 from .tmr import readout
 from .trilayer import TrilayerExperiment
@@ -65,19 +66,29 @@ def _experiment(exp: TrilayerExperiment | dict) -> TrilayerExperiment:
 
 
 def relax_state(exp: TrilayerExperiment | dict, cache: str | os.PathLike | None = None,
-                start: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+                start: np.ndarray | None = None,
+                threads: int | None = None) -> tuple[np.ndarray, dict]:
     """The relaxed zero-current state (unit m, shape ``grid.vshape``) and what relaxing did.
 
     The relaxed state does not depend on the model or the current (the relaxation has no
     transport term), so it is computed once and cached as ``cache`` (``.npy``) if given; an
     existing cache is loaded, not relaxed again. ``start``: the state to relax from (default:
     the experiment's initial state, FM1 random and FM2 uniform), e.g. a coarser mesh's relaxed
-    state carried to this mesh (``spintorque refine``).
+    state carried to this mesh (``spintorque refine``). ``threads``: compute threads
+    (:mod:`spintorque.threads`; default: those of the caller's ``limit_threads`` block, e.g. a
+    sweep worker's, else 1).
     """
     exp = _experiment(exp)
     if cache is not None and Path(cache).is_file():
         return np.load(cache), {"cached": str(cache)}
+    with limit_threads(threads):
+        return _relax(exp, cache, start)
+
+
+def _relax(exp: TrilayerExperiment, cache: str | os.PathLike | None,
+           start: np.ndarray | None) -> tuple[np.ndarray, dict]:
     problem = exp.problem(0.0)
+    reapply()  # thread pools the problem loaded (pyFFTW's OpenMP, SciPy's OpenBLAS)
     plan = None
     if cache is not None:  # the relaxation checkpoints beside its cache and continues from it
         begin = "m0" if start is None else hashlib.sha256(
@@ -186,6 +197,7 @@ def run_switching_point(
     figures: bool = True,
     animate: bool = False,
     checkpoint_every: float | None = 60.0,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """One point of the switching experiment at current density ``current`` [A/m², FM1 → FM2].
 
@@ -201,6 +213,9 @@ def run_switching_point(
     checkpoint is removed when the run ends. A sweep whose client or worker was killed thus
     loses at most a minute of each run in flight.
 
+    ``threads``: compute threads of the run (:mod:`spintorque.threads`; default: those of the
+    caller's ``limit_threads`` block, e.g. a sweep worker's ``--threads``, else 1).
+
     Returns a JSON-friendly dict: ``current`` [A/m²], ``model``, ``label`` (all layers),
     ``state`` (FM2's label family, e.g. "FM2 +x" for a C-state along +x; "FM2 moving" if the
     experiment's ``moving_threshold`` is set and exceeded), ``state_detail``
@@ -211,9 +226,16 @@ def run_switching_point(
     iterations, ... of this process's part of the run), ``wall_s`` [s], ``resumed_at`` [s]
     (None if not resumed), ``files`` {name: path}.
     """
-    exp = _experiment(experiment)
-    j = float(current)
+    with limit_threads(threads):
+        return _switching_point(_experiment(experiment), float(current), out_dir, relaxed,
+                                figures, animate, checkpoint_every)
+
+
+def _switching_point(exp: TrilayerExperiment, j: float, out_dir: str | os.PathLike | None,
+                     relaxed: np.ndarray | str | os.PathLike | None, figures: bool,
+                     animate: bool, checkpoint_every: float | None) -> dict[str, Any]:
     problem = exp.problem(j)
+    reapply()  # thread pools the problem loaded (pyFFTW's OpenMP, SciPy's OpenBLAS)
     m, relax_info = _start_state(exp, relaxed)
     if m.shape != problem.sample.grid.vshape:
         raise ValueError(f"relaxed state has shape {m.shape}; the grid needs "

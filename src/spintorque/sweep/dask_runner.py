@@ -2,8 +2,11 @@
 
 * Default cluster: a ``LocalCluster`` on this machine with ``workers`` processes of one thread
   each (simulations are single-threaded numpy/numba kernels and hold the GIL in places, so
-  processes, not threads). ``scheduler="tcp://host:8786"`` connects to an existing cluster
-  instead, e.g. one started by dask-jobqueue on SLURM/PBS (see ``docs/sweeps.md``).
+  processes, not threads). Each task runs with ``threads`` compute threads (default 1;
+  :func:`spintorque.threads.limit_threads`: BLAS/OpenMP pools limited, FFTW threads of the stray
+  field), so ``workers`` workers keep ``workers x threads`` cores busy, never more.
+  ``scheduler="tcp://host:8786"`` connects to an existing cluster instead, e.g. one started by
+  dask-jobqueue on SLURM/PBS (see ``docs/sweeps.md``).
 * The client collects results with ``as_completed`` and commits each one to the store at once,
   so killing the client loses at most the points that were still in flight.
 * A worker that dies mid-task (killed, out of memory) is handled by the scheduler: its tasks are
@@ -57,10 +60,14 @@ def _quiet_worker_logs() -> None:
     logging.getLogger("distributed").setLevel(logging.CRITICAL)
 
 
-def _execute(func: TaskFunc | str, params: dict) -> dict:
-    """Runs on the worker: the task plus where and how long it ran."""
+def _execute(func: TaskFunc | str, params: dict, threads: int = 1) -> dict:
+    """Runs on the worker: the task (with ``threads`` compute threads) plus where and how long it
+    ran."""
+    from ..threads import limit_threads
+
     t0 = time.perf_counter()
-    result = resolve(func)(params)
+    with limit_threads(threads):
+        result = resolve(func)(params)
     return {
         "result": result,
         "worker": f"{socket.gethostname()}:{os.getpid()}",
@@ -120,6 +127,7 @@ class SweepRunner:
     workers : local worker processes (default: the machine's CPU count)
     retries : re-tries of a task whose function raised (Dask ``retries``)
     allowed_failures : worker deaths a task may cause before it is failed (KilledWorker)
+    threads : compute threads of each task (:mod:`spintorque.threads`; default 1)
     """
 
     def __init__(
@@ -129,9 +137,13 @@ class SweepRunner:
         retries: int = 1,
         allowed_failures: int = 3,
         silence_logs: int = logging.ERROR,
+        threads: int = 1,
     ) -> None:
+        from ..threads import check_threads
+
         if workers is not None and (not isinstance(workers, int) or workers < 1):
             raise ValueError(f"workers = {workers!r} must be a positive integer")
+        self.threads = check_threads(threads)
         if retries < 0:
             raise ValueError(f"retries = {retries!r} must be >= 0")
         self.retries = retries
@@ -274,7 +286,8 @@ class SweepRunner:
                 row = queue.pop(0)
                 store.mark_running(row.key)
                 fut = client.submit(
-                    _execute, func, row.params, key=f"spintorque-point-{uuid.uuid4().hex}",
+                    _execute, func, row.params, self.threads,
+                    key=f"spintorque-point-{uuid.uuid4().hex}",
                     pure=False, retries=self.retries,
                 )
                 keys[fut.key] = row.key
@@ -321,8 +334,10 @@ def run_sweep(
     retries: int = 1,
     progress: bool | TextIO = True,
     on_result: Callable[[str, str, Any], None] | None = None,
+    threads: int = 1,
 ) -> SweepSummary:
-    """One-shot sweep: start a client (local cluster or ``scheduler``), run, shut down."""
+    """One-shot sweep: start a client (local cluster or ``scheduler``), run, shut down;
+    ``threads`` compute threads per task."""
     own = not isinstance(store, Store)
     st = Store(store) if own else store
     try:
@@ -333,7 +348,8 @@ def run_sweep(
         if not any(keys is None or r.key in keys for r in st.todo()):
             n = len(keys) if keys is not None else len(st.rows())
             return SweepSummary(st.counts()["done"], n, 0, 0, 0.0)  # no cluster needed
-        with SweepRunner(scheduler=scheduler, workers=workers, retries=retries) as runner:
+        with SweepRunner(scheduler=scheduler, workers=workers, retries=retries,
+                         threads=threads) as runner:
             return runner.run(st, func, tasks, progress=progress, on_result=on_result)
     finally:
         if own:

@@ -21,6 +21,7 @@ import numba
 import numpy as np
 
 from ...io.atomic import atomic_write
+from ...threads import check_threads, run_threads
 from ..base import write_or_add
 
 
@@ -220,9 +221,10 @@ class PrunedConvolution:
     ----------
     octant : ``(6, nx, ny, nz)`` kernel for offsets ``0 <= d < n`` (dimensionless), components in
         the order xx, yy, zz, xy, xz, yz, parity as for a demag tensor.
-    threads : FFTW threads (default 1: a second thread gains about 25 % on 3D grids of a quiet
-        2-core machine, docs/performance.md (choices, measured in the same run), but loses
-        several-fold when the cores are shared).
+    threads : FFTW threads; None (default): the run's thread count,
+        :func:`spintorque.threads.run_threads` (1 unless set by ``run.threads`` / ``--threads``:
+        a second thread pays on large grids of a quiet machine, docs/performance.md "Threads",
+        but loses several-fold when the cores are shared).
     planner : FFTW planner flag, ``"FFTW_MEASURE"`` (default; planning costs about 0.2 s on
         100x25x1 and 1 s on 128x64x32 once per machine, then comes from the wisdom cache),
         ``"FFTW_ESTIMATE"`` (no planning, 10-20 % slower calls) or ``"FFTW_PATIENT"``.
@@ -244,9 +246,7 @@ class PrunedConvolution:
         order = active[:1] + sorted(active[1:])
         self._active = order
         total = int(np.prod(padded))
-        threads = 1 if threads is None else int(threads)
-        if threads < 1:
-            raise ValueError(f"threads = {threads!r}: must be >= 1")
+        threads = run_threads() if threads is None else check_threads(threads)
         self.threads = threads
 
         if not order:  # a single cell: the kernel is local

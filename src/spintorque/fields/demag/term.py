@@ -21,7 +21,9 @@ class Demag:
         nothing and get H = 0 (the field there is never used).
     r_switch : distance [largest cell edges] beyond which the tensor is the cell-averaged
         point-dipole kernel instead of Newell's formulas (see :mod:`.newell`).
-    threads, planner : FFTW options, see :class:`.convolution.PrunedConvolution`.
+    threads, planner : FFTW options, see :class:`.convolution.PrunedConvolution`; ``threads``
+        None (default): the run's thread count (:func:`spintorque.threads.run_threads`, 1 unless
+        ``run.threads`` / ``--threads`` / :func:`spintorque.threads.limit_threads` set it).
     pbc : ``(Rx, Ry, Rz)`` periodic images on each side along x, y, z (0: open, the default);
         the field is that of ``2R + 1`` copies of the sample (:mod:`.images`). Set-up cost and
         tensor memory grow like ``prod(R + 1)``.
@@ -51,6 +53,8 @@ class Demag:
             self.tensor = demag_tensor(grid.n, grid.cell, r_switch)
         """Tensor on non-negative offsets, ``(6, nx, ny, nz)``: xx, yy, zz, xy, xz, yz."""
         self._conv = PrunedConvolution(self.tensor, threads=threads, planner=planner)
+        self.threads = self._conv.threads
+        """FFTW threads of the transforms."""
         self._ms_volume = self._ms * grid.cell_volume
         self._vshape = grid.vshape
         self._tmp = np.zeros(grid.vshape)

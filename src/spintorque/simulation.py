@@ -25,7 +25,7 @@ from .fields.exchange import Exchange
 from .fields.zeeman import Zeeman
 from .initial import initial_state
 from .io.checkpoint import config_hash
-from .io.errors import ResumeError, UserError
+from .io.errors import ResumeError
 from .materials import Sample
 from .problem import Problem, Relaxation, Stepping
 from .run_folder import (
@@ -75,10 +75,6 @@ def _transport(cfg: RunConfig, sample: Sample) -> list[Any]:
     spec = cfg.transport
     if spec.model == "none":
         return []
-    if spec.mode == "implicit" and cfg.run.integrator != "gspm":
-        raise UserError(f"transport.mode = 'implicit' needs run.integrator = 'gspm' (got "
-                        f"{cfg.run.integrator!r}): the time-dependent s is stepped between "
-                        "evaluation times, which RK stages revisit")
     # imported lazily: runs without transport never need the transport package
     from .transport.coupling import SpinAccumulationField
 

@@ -173,6 +173,7 @@ CASES: list[tuple[str, Callable[[], dict], str]] = [
     ("ramp without rate", put("field.time", {"kind": "ramp"}), "field.time.rate"),
     # transport and torques
     ("bad transport model", put("transport.model", "drift"), "transport.model"),
+    ("implicit transport under rk45", put("transport.mode", "implicit"), "transport.mode"),
     ("zero z_refine", put("transport.z_refine", 0), "transport.z_refine"),
     ("float z_refine", put("transport.z_refine", 1.5), "transport.z_refine"),
     ("NaN current density", put("transport.current_density", NAN), "transport.current_density"),

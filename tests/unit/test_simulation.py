@@ -354,7 +354,7 @@ def test_driver_needs_no_transport_package_without_transport(monkeypatch):
 
 
 def test_time_dependent_transport_needs_gspm():
-    with pytest.raises(ValueError, match="run.integrator = .gspm."):
+    with pytest.raises(ValueError, match="transport.mode.*needs run.integrator .gspm."):
         build(trilayer(transport={"model": "diffusion", "current_density": 1e11,
                                   "mode": "implicit"}))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING, Any
 
-from ..dynamics.integrators.registry import integrator_spec
+from ..dynamics.integrators.registry import INTEGRATORS, integrator_spec
 from ..io import memory
 from ..io.memory import format_bytes
 from ..transport.models import NO_TRANSPORT
@@ -155,6 +155,12 @@ def run_problems(cfg: RunConfig) -> list[Problem]:
             ("run.snapshot_every", run.snapshot_every,
              f"too small: duration / snapshot_every must be <= {MAX_SNAPSHOTS} snapshots")
         )
+    if cfg.transport.mode == "implicit" and not integrator_spec(run.integrator).monotone_stages:
+        able = [name for name, spec in INTEGRATORS.items() if spec.monotone_stages]
+        out.append(("transport.mode", "implicit",
+                    f"needs run.integrator {' or '.join(map(repr, able))} (got "
+                    f"{run.integrator!r}): the time-dependent s is stepped between evaluation "
+                    "times, which Runge-Kutta stages revisit"))
     fixed_step = not integrator_spec(run.integrator).adaptive
     if fixed_step and run.duration / run.dt > MAX_FIXED_STEPS:
         out.append(

@@ -70,6 +70,9 @@ class IntegratorSpec:
     options : the keyword options ``factory`` accepts besides ``llg``
     reference : a reference scheme for tests (temporal order): accepted by the config, not
         offered by the experiments' ``--integrator`` choices
+    monotone_stages : its evaluations within a step never go back in time, so a time-dependent
+        spin accumulation (``transport.mode = "implicit"``) can be stepped between them (Runge-
+        Kutta stages revisit earlier times)
     """
 
     name: str
@@ -81,6 +84,7 @@ class IntegratorSpec:
     summary: str
     options: tuple[str, ...]
     reference: bool = False
+    monotone_stages: bool = False
 
     def __post_init__(self) -> None:
         for key in ("transport_updates", "options"):
@@ -220,7 +224,7 @@ for _spec in (
     IntegratorSpec(
         "gspm", f"{_PKG}.gspm:GSPM", adaptive=False,
         transport_updates=TRANSPORT_UPDATES, default_transport_update="step",
-        state_arrays=8, options=("dt", "transport_update"),
+        state_arrays=8, options=("dt", "transport_update"), monotone_stages=True,
         summary="Gauss-Seidel projection, implicit exchange, fixed dt"),
     # 4 stages, stage argument, result, a temporary
     IntegratorSpec(

@@ -156,7 +156,10 @@ _CONFIG = click.Path(dir_okay=False, path_type=Path)
     help="Output folder (table.tsv, snapshots, checkpoints); an unfinished run there resumes.",
 )
 @click.option("--restart", is_flag=True, help="Discard the run that the output folder holds.")
-def run(config: Path, out_dir: Path, restart: bool) -> None:
+@click.option("--threads", type=click.IntRange(1, 1024), default=None,
+              help="Compute threads (FFTW in the stray field; BLAS/OpenMP limited to it); "
+                   "default: the config's run.threads, 1 unless set.")
+def run(config: Path, out_dir: Path, restart: bool, threads: int | None) -> None:
     """Relax and run the simulation described by CONFIG (a TOML file).
 
     Running again on the folder of an unfinished run resumes it; a finished run is not redone.
@@ -166,10 +169,12 @@ def run(config: Path, out_dir: Path, restart: bool) -> None:
     cfg = load_config(config)
     from .simulation import run_config  # imported here: validate and --help stay fast
 
+    options: dict[str, Any] = {}  # only what was given: the defaults stay run_config's
     if restart:
-        run_config(cfg, out_dir, restart=True)
-    else:
-        run_config(cfg, out_dir)
+        options["restart"] = True
+    if threads is not None:
+        options["threads"] = threads
+    run_config(cfg, out_dir, **options)
 
 
 @main.command()

@@ -74,10 +74,17 @@ def _point_params(exp: TrilayerExperiment, j: float, out: Path, relaxed: str | N
             "out": str(out / "runs" / exp.model / f"j{j / UNIT:+.4g}e10")}
 
 
-def _runner(scheduler: str | None, workers: int | None):
+def _runner(scheduler: str | None, workers: int | None, threads: int = 1):
     from ..sweep.dask_runner import SweepRunner
 
-    return SweepRunner(scheduler=scheduler, workers=workers)
+    return SweepRunner(scheduler=scheduler, workers=workers, threads=threads)
+
+
+#: ``--threads`` of ``switching`` and ``sweep``: compute threads of each run on its worker
+threads_option = click.option(
+    "--threads", type=click.IntRange(1, 1024), default=1, show_default=True,
+    help="Compute threads per worker (FFTW in the stray field; BLAS/OpenMP limited to it): "
+         "workers x threads cores in use.")
 
 
 def _adopt_folder(store, out: Path) -> None:
@@ -121,6 +128,7 @@ def _relax_once(runner, store, exp: TrilayerExperiment, out: Path) -> str:
 @click.option("--scheduler", default=None, help="Address of an existing Dask scheduler.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None,
               help="Local Dask worker processes (default: CPU count).")
+@threads_option
 @click.option("--models", default=",".join(experiment_models()), show_default=True,
               help="Transport models, comma-separated.")
 @click.option("--currents", default=None,
@@ -128,9 +136,9 @@ def _relax_once(runner, store, exp: TrilayerExperiment, out: Path) -> str:
 @click.option("--resolution", type=float, default=None,
               help="Bisection resolution in 1e10 A/m² (default per preset: 10, full 0.1).")
 @run_options
-def switching(preset_name, out_dir, scheduler, workers, models, currents, resolution, materials,
-              t_fm1, cell, seed, duration, rtol, integrator, dt_ps, dt_max_ps, transport_update,
-              moving_threshold):
+def switching(preset_name, out_dir, scheduler, workers, threads, models, currents, resolution,
+              materials, t_fm1, cell, seed, duration, rtol, integrator, dt_ps, dt_max_ps,
+              transport_update, moving_threshold):
     """Critical currents of the FM1/spacer/FM2 pillar for both transport models (talk's table)."""
     from ..sweep.store import Store
 
@@ -151,7 +159,8 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
     click.echo(f"switching: preset {preset_name}, grid {base.shape}, cell "
                f"{tuple(round(c * 1e9, 3) for c in base.cell)} nm, models {list(searches)}, "
                f"coarse {[c / UNIT for c in coarse]} x 1e10 A/m², resolution {resolution} x 1e10")
-    with Store(out_dir / "store.sqlite") as store, _runner(scheduler, workers) as runner:
+    with Store(out_dir / "store.sqlite") as store, \
+            _runner(scheduler, workers, threads) as runner:
         store.acquire()
         _adopt_folder(store, out_dir)
         store.set_meta("experiment", base.to_dict())
@@ -206,9 +215,10 @@ def switching(preset_name, out_dir, scheduler, workers, models, currents, resolu
               default=None, help="JSON object {key: params} for --task.")
 @click.option("--scheduler", default=None, help="Address of an existing Dask scheduler.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None)
+@threads_option
 def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, cell, seed,
           duration, rtol, integrator, dt_ps, dt_max_ps, transport_update, moving_threshold,
-          animate, task, tasks_file, scheduler, workers):
+          animate, task, tasks_file, scheduler, workers, threads):
     """Final states over a list of currents (no bisection), or any task over a JSON task list."""
     from ..sweep.store import Store
 
@@ -229,7 +239,8 @@ def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, ce
             resolve(task)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--task") from exc
-        with Store(out_dir / "store.sqlite") as store, _runner(scheduler, workers) as runner:
+        with Store(out_dir / "store.sqlite") as store, \
+                _runner(scheduler, workers, threads) as runner:
             summary = runner.run(store, task, tasks)
         click.echo(f"{summary.computed} computed, {summary.skipped} already done, "
                    f"{summary.failed} failed, {summary.wall_s:.1f} s")
@@ -246,7 +257,8 @@ def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, ce
     base = make_experiment(preset_name, materials, t_fm1, duration, rtol,
                            **stepping_overrides(integrator, dt_ps, dt_max_ps, moving_threshold,
                                                 transport_update, cell, seed))
-    with Store(out_dir / "store.sqlite") as store, _runner(scheduler, workers) as runner:
+    with Store(out_dir / "store.sqlite") as store, \
+            _runner(scheduler, workers, threads) as runner:
         store.acquire()
         _adopt_folder(store, out_dir)
         store.set_meta("experiment", base.to_dict())

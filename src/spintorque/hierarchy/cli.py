@@ -19,6 +19,11 @@ from .studies import STUDIES, hierarchy_command
     help="Output folder for STUDY.csv, STUDY.md (tables, rates, timings) and STUDY.png.",
 )
 @click.option("--quick", is_flag=True, help="Reduced eps lists (seconds instead of a minute).")
-def hierarchy(study: str, out: Path, quick: bool) -> None:
+@click.option("--threads", type=click.IntRange(1, 1024), default=1, show_default=True,
+              help="BLAS/OpenMP threads of the studies' dense linear algebra.")
+def hierarchy(study: str, out: Path, quick: bool, threads: int) -> None:
     """Run one study of the quantum -> kinetic -> moment -> diffusion hierarchy (or all)."""
-    hierarchy_command(study, out, quick=quick)
+    from ..threads import limit_threads
+
+    with limit_threads(threads):
+        hierarchy_command(study, out, quick=quick)

@@ -35,3 +35,17 @@ def synthetic_point(params: dict) -> dict:
     value = math.fsum(math.sin(n * x) for n in range(int(params.get("n", 1000))))
     return {"x": x, "value": value, "pid": os.getpid()}
 
+
+
+def thread_report(params: dict) -> dict:
+    """The thread counts a task sees on its worker: ``run_threads`` (FFTW threads a stray field
+    built now would get), ``blas`` and ``openmp`` (each loaded pool's threads), ``pid``; for
+    checking ``--threads`` of a sweep."""
+    from threadpoolctl import threadpool_info
+
+    from ..threads import run_threads
+
+    pools = threadpool_info()
+    return {"run_threads": run_threads(), "pid": os.getpid(),
+            "blas": [p["num_threads"] for p in pools if p["user_api"] == "blas"],
+            "openmp": [p["num_threads"] for p in pools if p["user_api"] == "openmp"]}

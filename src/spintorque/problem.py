@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .dynamics.integrators.registry import DEFAULT_INTEGRATOR
 from .dynamics.llg import LLG, Torque
 from .fields.base import EffectiveField, FieldTerm
 from .io.errors import UserError
@@ -59,7 +60,7 @@ class Stepping:
     the scheme's default). Options a scheme does not take are not passed to it.
     """
 
-    integrator: str = "rk45"
+    integrator: str = DEFAULT_INTEGRATOR
     dt: float | None = None
     rtol: float | None = None
     dt_max: float | None = None

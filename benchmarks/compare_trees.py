@@ -1,4 +1,4 @@
-"""The same cases with two source trees, paired and alternated in one session: to show that a
+"""The same cases with two source trees, paired and alternated in one run: to show that a
 change of shape costs no time (docs/performance.md, "The problem object and the run loop").
 
     git worktree add /tmp/old 0337351

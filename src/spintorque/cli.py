@@ -157,7 +157,7 @@ _CONFIG = click.Path(dir_okay=False, path_type=Path)
 )
 @click.option("--restart", is_flag=True, help="Discard the run that the output folder holds.")
 @click.option("--threads", type=click.IntRange(1, 1024), default=None,
-              help="Compute threads (FFTW in the stray field; BLAS/OpenMP limited to it); "
+              help="Compute threads: FFTW threads of the stray field (BLAS stays at 1); "
                    "default: the config's run.threads, 1 unless set.")
 def run(config: Path, out_dir: Path, restart: bool, threads: int | None) -> None:
     """Relax and run the simulation described by CONFIG (a TOML file).

@@ -170,7 +170,7 @@ def run_config(
         reapply()  # thread pools the build loaded (pyFFTW's OpenMP, SciPy's OpenBLAS)
         return problem
 
-    with limit_threads(run.threads):
+    with limit_threads(run.threads, blas=1):
         return run_in_folder(build_limited, out_dir, schedule, identity=run_hash(cfg),
                              restart=restart,
                              record=cfg.model_dump(mode="json"), progress=progress,
@@ -182,9 +182,9 @@ def run(problem: Problem, duration: float, output_every: float, out: str | Path,
     """:func:`spintorque.run_folder.run` (``spintorque.run``: relax, run for ``duration`` [s]
     with a table row every ``output_every`` [s] in the folder ``out``, resumable; ``options``:
     ``snapshot_every``, ``checkpoint_every``, ``restart``, ``progress``, ``progress_every``) with
-    the BLAS/OpenMP thread pools limited to ``threads`` for the run (default: the enclosing
-    ``limit_threads`` block's count, else 1). The stray field's FFTW threads were fixed when
+    ``threads`` compute threads (default: the enclosing ``limit_threads`` block's count, else 1;
+    BLAS at 1 thread, :mod:`spintorque.threads`). The stray field's FFTW threads were fixed when
     ``problem`` was built: build it inside ``with spintorque.limit_threads(n):`` (or give
     ``Demag(sample, threads=n)``) for ``n``."""
-    with limit_threads(threads):
+    with limit_threads(threads, blas=1):
         return _run_in_folder(problem, duration, output_every, out, **options)

@@ -7,10 +7,13 @@ a second thread gains nothing, yet it spins and takes a whole core: two sweep wo
 ran four busy threads (docs/performance.md, "Threads"). So every run is wrapped in
 :func:`limit_threads`:
 
-* the BLAS and OpenMP thread pools (threadpoolctl) are limited to ``n`` threads for the run and
-  restored afterwards; libraries loaded during the run (SciPy's OpenBLAS with the transport
-  solvers, pyFFTW's OpenMP runtime with the stray field) are limited by :func:`reapply`, which the
-  entry points call once the problem is built;
+* the thread pools (threadpoolctl) are limited for the run and restored afterwards: OpenMP
+  (which FFTW's threads run on) to ``n``, BLAS to ``blas`` threads, which the runs set to 1 (the
+  BLAS work of a run, RK stage sums and Krylov vector operations, is memory-bound: a second
+  thread gains nothing on a quiet machine and loses several-fold on a shared one); libraries
+  loaded during the run (SciPy's OpenBLAS with the transport solvers, pyFFTW's OpenMP runtime
+  with the stray field) are limited by :func:`reapply`, which the entry points call once the
+  problem is built;
 * :func:`run_threads` is ``n`` inside the block: :class:`~spintorque.fields.demag.Demag` built
   there with ``threads=None`` (the default) plans its FFTs with ``n`` FFTW threads, where a
   second core pays on large grids;
@@ -51,10 +54,10 @@ def run_threads() -> int:
 
 
 class _Limit:
-    """One :func:`limit_threads` block: the limit and the original limits it changed."""
+    """One :func:`limit_threads` block: the limits and the original limits it changed."""
 
-    def __init__(self, n: int) -> None:
-        self.n = n
+    def __init__(self, n: int, blas: int) -> None:
+        self.n, self.blas = n, blas
         self._original: dict[str, tuple[Any, int]] = {}  # filepath -> (controller, threads)
 
     def apply(self) -> None:
@@ -65,8 +68,9 @@ class _Limit:
             if lib.filepath in self._original:
                 continue
             self._original[lib.filepath] = (lib, lib.num_threads)
-            if lib.num_threads != self.n:
-                lib.set_num_threads(self.n)
+            want = self.blas if lib.user_api == "blas" else self.n
+            if lib.num_threads != want:
+                lib.set_num_threads(want)
 
     def restore(self) -> None:
         for lib, threads in self._original.values():
@@ -75,15 +79,16 @@ class _Limit:
 
 
 @contextmanager
-def limit_threads(n: int | None = 1) -> Iterator[int]:
-    """Run the block with ``n`` compute threads (see the module docs): BLAS/OpenMP pools limited
-    to ``n`` (restored on leaving), :func:`run_threads` = ``n`` for FFTW in the stray field.
-    ``None``: the enclosing block's count (1 outside any), e.g. a switching point inside a sweep
-    worker's block."""
+def limit_threads(n: int | None = 1, *, blas: int | None = None) -> Iterator[int]:
+    """Run the block with ``n`` compute threads (see the module docs): OpenMP pools limited to
+    ``n`` and BLAS pools to ``blas`` (default ``n``; runs give 1), restored on leaving;
+    :func:`run_threads` = ``n`` for FFTW in the stray field. ``n = None``: the enclosing block's
+    count (1 outside any), e.g. a switching point inside a sweep worker's block."""
     n = run_threads() if n is None else check_threads(n)
+    blas = n if blas is None else check_threads(blas, "blas")
     import numpy  # noqa: F401 - its OpenBLAS is loaded, so limited from the start
 
-    limit = _Limit(n)
+    limit = _Limit(n, blas)
     stack = getattr(_state, "stack", None)
     if stack is None:
         stack = _state.stack = []

@@ -24,8 +24,8 @@ from spintorque.threads import check_threads, limit_threads, run_threads
 BEFORE = 2  # the BLAS limit set around each run, so that "limited to 1" is seen to change it
 
 
-def _blas() -> list[int]:
-    return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+def _blas(api: str = "blas") -> list[int]:
+    return [p["num_threads"] for p in threadpool_info() if p["user_api"] == api]
 
 
 def _config(threads: int | None = None) -> dict:
@@ -47,17 +47,20 @@ def _config(threads: int | None = None) -> dict:
 def seen(monkeypatch):
     """What the run's field terms saw: BLAS threads and ``run_threads`` at each exchange
     evaluation, and the Demag instances built."""
-    record: dict[str, list] = {"blas": [], "run_threads": [], "demag": []}
+    record: dict[str, list] = {"blas": [], "openmp": [], "run_threads": [], "demag": []}
+
+    def note() -> None:
+        record["blas"].append(_blas())
+        record["openmp"].append(_blas("openmp"))
+        record["run_threads"].append(run_threads())
 
     class RecordingExchange(Exchange):
         def add_field(self, m, t, out):
-            record["blas"].append(_blas())
-            record["run_threads"].append(run_threads())
+            note()
             return super().add_field(m, t, out)
 
         def field(self, m, t=0.0, out=None):
-            record["blas"].append(_blas())
-            record["run_threads"].append(run_threads())
+            note()
             return super().field(m, t, out)
 
     class RecordingDemag(demag_module.Demag):
@@ -76,6 +79,7 @@ def test_default_run_limits_blas_to_one_thread_and_restores(tmp_path, seen):
         simulation.run_config(_config(), tmp_path / "run", progress=None)
         assert set(_blas()) == {BEFORE}  # restored after the run
     assert seen["blas"] and all(set(b) == {1} for b in seen["blas"])
+    assert all(set(b) == {1} for b in seen["openmp"])  # pyFFTW's OpenMP runtime too
     assert set(seen["run_threads"]) == {1}
     assert [d.threads for d in seen["demag"]] == [1]
     assert run_threads() == 1
@@ -87,7 +91,9 @@ def test_run_threads_2_reaches_demag_fftw(tmp_path, seen):
         assert set(_blas()) == {1}
     assert [d.threads for d in seen["demag"]] == [2]
     assert [d._conv.threads for d in seen["demag"]] == [2]
-    assert set(seen["run_threads"]) == {2} and all(set(b) == {2} for b in seen["blas"])
+    assert set(seen["run_threads"]) == {2}
+    assert all(set(b) == {1} for b in seen["blas"])  # BLAS stays at 1: memory-bound work
+    assert all(set(b) == {2} for b in seen["openmp"])  # FFTW's threads run on OpenMP
 
 
 def test_cli_threads_option_overrides_config(tmp_path, seen):
@@ -140,8 +146,9 @@ def test_limit_threads_nests_and_restores():
             assert n == 1 and run_threads() == 1 and set(_blas()) == {1}
             with limit_threads(2):
                 assert run_threads() == 2 and set(_blas()) == {2}
-                with limit_threads(None):  # None: the enclosing block's count
-                    assert run_threads() == 2
+                with limit_threads(None, blas=1):  # None: the enclosing block's count
+                    assert run_threads() == 2 and set(_blas()) == {1}
+                assert set(_blas()) == {2}
             assert run_threads() == 1 and set(_blas()) == {1}
         assert set(_blas()) == {BEFORE}
     assert run_threads() == 1

@@ -413,8 +413,8 @@ class RunParams(SchemaModel):
         60.0, description="wall-clock time between checkpoints [s], > 0"
     )
     threads: Int = Field(
-        1, ge=1, le=1024, description="compute threads of the run (FFTW in the stray field; "
-        "BLAS/OpenMP pools limited to it), 1 to 1024"
+        1, ge=1, le=1024, description="compute threads of the run: FFTW threads of the stray "
+        "field (BLAS pools stay at 1), 1 to 1024"
     )
 
     @model_validator(mode="after")

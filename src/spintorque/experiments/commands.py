@@ -83,7 +83,7 @@ def _runner(scheduler: str | None, workers: int | None, threads: int = 1):
 #: ``--threads`` of ``switching`` and ``sweep``: compute threads of each run on its worker
 threads_option = click.option(
     "--threads", type=click.IntRange(1, 1024), default=1, show_default=True,
-    help="Compute threads per worker (FFTW in the stray field; BLAS/OpenMP limited to it): "
+    help="Compute threads per worker: FFTW threads of the stray field (BLAS stays at 1); "
          "workers x threads cores in use.")
 
 

@@ -81,7 +81,7 @@ def relax_state(exp: TrilayerExperiment | dict, cache: str | os.PathLike | None 
     exp = _experiment(exp)
     if cache is not None and Path(cache).is_file():
         return np.load(cache), {"cached": str(cache)}
-    with limit_threads(threads):
+    with limit_threads(threads, blas=1):
         return _relax(exp, cache, start)
 
 
@@ -226,7 +226,7 @@ def run_switching_point(
     iterations, ... of this process's part of the run), ``wall_s`` [s], ``resumed_at`` [s]
     (None if not resumed), ``files`` {name: path}.
     """
-    with limit_threads(threads):
+    with limit_threads(threads, blas=1):
         return _switching_point(_experiment(experiment), float(current), out_dir, relaxed,
                                 figures, animate, checkpoint_every)
 

@@ -195,3 +195,65 @@ def test_plot_and_runs_table_find_the_run_tables_of_a_moved_store(cli, tmp_path,
     with open(new / "runs.csv", encoding="utf-8") as fh:
         (row,) = list(csv.DictReader(fh))
     assert row["FM2 motion (1)"] == "0.0"  # read from the moved table (empty if not found)
+
+
+def test_first_only_brackets_the_first_threshold_and_pairs_the_models(cli, tmp_path,
+                                                                       monkeypatch):
+    """``--first`` refines only the interval of the first departure from FM2's initial family
+    (to the resolution), not the windows above it; the paired-ratio report reads the brackets
+    back from the store."""
+    from spintorque.experiments import model_difference
+
+    monkeypatch.setattr(commands, "SWITCHING_TASK",
+                        "spintorque.experiments.stand_ins_threshold:first_threshold_response")
+    out = tmp_path / "first"
+    args = ["switching", "--preset", "smoke", "--out", str(out), "--workers", "1",
+            "--currents", "2,6,10,14", "--first", "--resolution", "0.1"]
+    r = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    with Store(out / "store.sqlite") as st:
+        assert st.get_meta("search") == "first"
+        pts = {(row.params["model"], round(row.params["current"] / 1e9))
+               for row in st.rows("done") if row.params.get("kind") == "switching"}
+    assert ("diffusion", 74) in pts and ("diffusion", 75) in pts
+    assert ("moment", 90) in pts and ("moment", 91) in pts
+    assert not any(100 < j < 140 and j % 40 for _, j in pts)  # the 12.0-12.9 window: untouched
+    assert len(pts) <= 2 * (4 + 6)  # coarse scan + one bisection per model
+    ths = model_difference.collect([out])
+    by_model = {t.model: t for t in ths}
+    assert by_model["diffusion"].j_stay == pytest.approx(7.4e10)
+    assert by_model["diffusion"].j_left == pytest.approx(7.5e10)
+    (p,) = model_difference.pair(ths)
+    assert p.ratio == pytest.approx(9.05 / 7.45)
+    assert p.bound == pytest.approx((9.0 / 7.5, 9.1 / 7.4))
+    report = CliRunner().invoke(model_difference.main,
+                                [str(out), "--out", str(tmp_path / "rep"), "--name", "t"])
+    assert report.exit_code == 0, report.output
+    assert "1.215" in report.output and (tmp_path / "rep" / "t.png").is_file()
+    assert (tmp_path / "rep" / "t.csv").read_text().count("\n") == 3
+
+
+def test_geometry_options_reach_every_run_and_bad_values_name_the_field(cli, tmp_path):
+    """``--fm1 pinned``, ``--t-fm2`` [nm], ``--z-refine`` and a new material set reach the runs'
+    experiment; bad values are usage errors naming the option or field."""
+    args = ["sweep", "--preset", "smoke", "--workers", "1", "--currents", "6",
+            "--models", "diffusion", "--out", str(tmp_path), "--fm1", "pinned",
+            "--t-fm1", "10", "--cell", "16,16,5", "--t-fm2", "5", "--z-refine", "2",
+            "--materials", "magnumfe-consistent"]
+    r = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    with Store(tmp_path / "store.sqlite") as st:
+        runs = [row.params for row in st.rows() if row.params.get("kind") == "switching"]
+    assert runs and all(p["experiment"]["fm1"] == "pinned"
+                        and p["experiment"]["t_fm2"] == pytest.approx(5e-9)
+                        and p["experiment"]["z_refine"] == 2
+                        and p["experiment"]["materials"] == "magnumfe-consistent" for p in runs)
+    for option, value, named in (("--fm1", "fixed", "--fm1"), ("--t-fm2", "-5", "--t-fm2"),
+                                 ("--z-refine", "0", "--z-refine"),
+                                 ("--z-refine", "17", "--z-refine"),
+                                 ("--t-fm2", "7", "t_fm2"),
+                                 ("--materials", "iron", "--materials")):
+        bad = CliRunner().invoke(cli, ["switching", "--preset", "smoke", "--out", str(tmp_path),
+                                       option, value])
+        assert bad.exit_code == 2 and named in bad.output, (option, value, bad.output)
+        assert "Traceback" not in bad.output

@@ -179,3 +179,110 @@ def test_moving_threshold_labels_a_moving_fm2_and_keeps_digests(tmp_path):
     assert moving["state_detail"] == still["state_detail"]  # the snapshot's label is kept
     with pytest.raises(ValueError, match="moving_threshold"):
         base.with_(moving_threshold=-0.1)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [({"fm1": "fixed"}, "fm1"), ({"fm1": "uniform"}, "fm1"), ({"z_refine": 0}, "z_refine"),
+     ({"z_refine": 17}, "z_refine"), ({"z_refine": 2.5}, "z_refine"),
+     ({"z_refine": True}, "z_refine"), ({"t_fm2": 0.0}, "t_fm2"),
+     ({"t_fm2": 5e-9}, "t_fm2"), ({"materials": "magnumfe-inconsistent"}, "materials")],
+)
+def test_new_options_refuse_bad_values_naming_the_field(changes, field):
+    with pytest.raises(ValueError, match=field):
+        preset("quick", **changes)  # 20 nm cells along z: a 5 nm FM2 does not tile
+
+
+def test_new_options_keep_existing_digests_and_the_relaxed_state():
+    base = preset("quick")
+    assert preset("quick", fm1="random") == base  # the default, stored as None
+    assert preset("quick", fm1="random").digest() == base.digest()
+    assert "fm1" not in base.to_dict() and "z_refine" not in base.to_dict()
+    refined = base.with_(z_refine=5)
+    assert refined.digest() != base.digest()
+    assert refined.digest(relax_only=True) == base.digest(relax_only=True)  # transport only
+    pinned = base.with_(fm1="pinned")
+    assert pinned.digest(relax_only=True) != base.digest(relax_only=True)
+    assert TrilayerExperiment.from_dict(pinned.with_(z_refine=5).to_dict()) == \
+        pinned.with_(z_refine=5)
+
+
+def test_t_fm2_and_z_refine_reach_the_grid_the_config_and_the_transport():
+    exp = preset("quick", fm1="pinned", t_fm1=10e-9, t_fm2=2e-9, cell=(16e-9, 16e-9, 2e-9),
+                 z_refine=3)
+    assert exp.shape == (8, 4, 5 + 10 + 1)
+    cfg = config_from_dict(exp.to_config(1e11), check_memory=False)
+    assert cfg.grid_shape == exp.shape and cfg.transport.z_refine == 3
+    assert [layer.thickness for layer in cfg.layer] == pytest.approx([10e-9, 20e-9, 2e-9])
+    problem = exp.problem(1e11)
+    assert [(name, k1 - k0) for name, k0, k1 in problem.sample.magnetic_layers()] == \
+        [("FM1", 5), ("FM2", 1)]
+    (drive,) = problem.drives
+    assert drive.model.mesh.z_refine == 3
+
+
+@pytest.mark.parametrize("materials", ["magnumfe", "magnumfe-consistent", "co"])
+def test_pinned_fm1_is_its_own_material_with_the_free_layers_transport(materials):
+    """A pinned FM1: uniform +x, Ku = PINNED_KU, gamma0 = PINNED_GAMMA0, and exactly the FM
+    set's lambda_J and c (so the transport sees FM1 as before); the config validates."""
+    from spintorque.experiments.trilayer import PINNED_GAMMA0, PINNED_KU
+
+    exp = preset("smoke", fm1="pinned", materials=materials)
+    problem = exp.problem(1e11)
+    fm1, _, fm2 = problem.sample.materials
+    assert (fm1.Ku, fm1.gamma0, fm1.axis) == (PINNED_KU, PINNED_GAMMA0, (1.0, 0.0, 0.0))
+    assert fm1.effective_c_sd == pytest.approx(fm2.effective_c_sd, rel=1e-12)
+    assert fm1.effective_lambda_J == pytest.approx(fm2.effective_lambda_J, rel=1e-12)
+    assert fm1.Ms == fm2.Ms and fm2.Ku == MATERIAL_SETS[materials]["fm"]["Ku"]
+    np.testing.assert_array_equal(problem.m0[problem.sample.mask("FM1")], [[1.0, 0.0, 0.0]] *
+                                  int(problem.sample.mask("FM1").sum()))
+    cfg = config_from_dict(exp.to_config(1e11), check_memory=False)
+    assert cfg.layer[0].material == "fm1" and cfg.material["fm1"].gamma0 == PINNED_GAMMA0
+
+
+def test_consistent_material_sets_give_one_j_sd():
+    from spintorque.materials import Material
+
+    def fm(name):
+        d = MATERIAL_SETS[name]["fm"]
+        return Material(**{k: tuple(v) if k == "axis" else v for k, v in d.items()})
+
+    legacy, lam, c = fm("magnumfe"), fm("magnumfe-consistent"), fm("magnumfe-consistent-c")
+    assert (legacy.effective_lambda_J, legacy.effective_c_sd) == (4e-9, 3.125e-3)
+    assert lam.effective_lambda_J == pytest.approx(4e-9, rel=1e-12)
+    assert lam.effective_c_sd == pytest.approx(8.88e-4, rel=2e-3)  # docs/theory/parameters.md
+    assert c.effective_c_sd == pytest.approx(3.125e-3, rel=1e-12)
+    assert c.effective_lambda_J == pytest.approx(2.13e-9, rel=2e-3)
+
+
+def test_pinned_fm1_stays_uniform_under_current(tmp_path):
+    """The polarizer holds: after relaxing and 0.1 ns at 4e12 A/m² (above every threshold
+    measured with it), every FM1 cell is within 1e-3 of +x, while FM2 moves."""
+    exp = preset("smoke", fm1="pinned", t_fm1=20e-9, duration=0.1e-9, z_refine=2)
+    m0, info = relax_state(exp)
+    problem = exp.problem(0.0)
+    fm1 = problem.sample.mask("FM1")
+    assert info["converged"] and np.all(m0[fm1][:, 0] > 1 - 1e-3)
+    res = run_switching_point(exp, 400e10, out_dir=tmp_path / "run", relaxed=m0, figures=False,
+                              checkpoint_every=None)
+    m = np.load(res["files"]["final"])
+    assert np.all(m[fm1][:, 0] > 1 - 1e-3)
+    assert np.abs(m[problem.sample.mask("FM2")] - m0[problem.sample.mask("FM2")]).max() > 1e-2
+    assert res["averages"]["FM1"][0] > 1 - 1e-3
+
+
+def test_macrospin_estimate_of_the_polarizer_geometry():
+    """The macrospin inputs are sane: FM2's demagnetizing factors add up to 1 and order as the
+    box's edges, the pinned FM1's stray field opposes +x, each model's eta lies in (0, 1), and
+    j_c follows the formula of spintorque.experiments.macrospin."""
+    from spintorque.constants import E_CHARGE, HBAR, MU0
+    from spintorque.experiments.macrospin import estimate
+
+    exp = preset("quick", fm1="pinned", t_fm1=10e-9, t_fm2=10e-9, cell=(16e-9, 16e-9, 10e-9))
+    e = estimate(exp)
+    assert sum(e.N) == pytest.approx(1.0, abs=2e-3) and e.N[0] < e.N[1] < e.N[2]
+    assert e.H_x < 0
+    for model in ("diffusion", "moment"):
+        assert 0 < e.eta[model] < 1 and 0 < e.eta_90[model] < 1
+        want = (2 * E_CHARGE * e.alpha * MU0 * e.Ms * 10e-9 / HBAR) * e.stiffness / e.eta[model]
+        assert e.j_c[model] == pytest.approx(want, rel=1e-12)

@@ -14,6 +14,7 @@ import click
 
 from ..dynamics.integrators.registry import INTEGRATORS
 from .trilayer import (
+    FM1_STATES,
     MATERIAL_SETS,
     PRESETS,
     TrilayerExperiment,
@@ -23,8 +24,8 @@ from .trilayer import (
     preset,
 )
 
-__all__ = ["COARSE", "SCANS", "make_experiment", "parse_floats", "parse_models", "run_options",
-           "stepping_overrides"]
+__all__ = ["COARSE", "SCANS", "geometry_overrides", "make_experiment", "parse_floats",
+           "parse_models", "run_options", "stepping_overrides"]
 
 #: Default scans per preset: (coarse currents, bisection resolution), both in 1e10 A/m². With the
 #: magnumfe set FM2 stays near +x for 0.5 ns at 2e12 A/m² and breaks up at 4e12 A/m² and above
@@ -112,6 +113,21 @@ def stepping_overrides(integrator: str | None, dt_ps: float | None,
     return out
 
 
+def geometry_overrides(fm1: str | None = None, t_fm2_nm: float | None = None,
+                       z_refine: int | None = None) -> dict:
+    """Experiment overrides from ``--fm1``, ``--t-fm2`` [nm] and ``--z-refine``."""
+    out: dict = {}
+    if fm1 is not None:
+        out["fm1"] = fm1
+    if t_fm2_nm is not None:
+        if not (math.isfinite(t_fm2_nm) and t_fm2_nm > 0):
+            raise click.BadParameter(f"--t-fm2 = {t_fm2_nm!r} nm: must be positive")
+        out["t_fm2"] = t_fm2_nm * 1e-9
+    if z_refine is not None:
+        out["z_refine"] = z_refine
+    return out
+
+
 def _adaptive() -> str:
     return "/".join(n for n in experiment_integrators() if INTEGRATORS[n].adaptive)
 
@@ -127,6 +143,15 @@ def run_options(command):
         click.option("--materials", type=click.Choice(sorted(MATERIAL_SETS)),
                      default="magnumfe", show_default=True),
         click.option("--t-fm1", "t_fm1", type=float, default=None, help="FM1 thickness in nm."),
+        click.option("--t-fm2", "t_fm2", type=float, default=None,
+                     help="FM2 thickness in nm (default 60; a whole number of z cells, "
+                          "--cell)."),
+        click.option("--fm1", type=click.Choice(FM1_STATES), default=None,
+                     help="FM1's start: random (default, seeded by --seed, free) or pinned "
+                          "(uniform along +x and held there: a polarizer)."),
+        click.option("--z-refine", "z_refine", type=click.IntRange(1, 16), default=None,
+                     help="Transport sub-cells per cell along z (default 1), e.g. 5 on the "
+                          "quick mesh's 20 nm cells for a 4 nm transport mesh."),
         click.option("--cell", default=None,
                      help="Cell in nm: one edge or DX,DY,DZ (default per preset: full 4, "
                           "medium 8,8,10, quick 16,16,20); for mesh checks."),

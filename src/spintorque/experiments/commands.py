@@ -25,13 +25,14 @@ import click
 from .command_options import (
     COARSE,
     SCANS,
+    geometry_overrides,
     make_experiment,
     parse_floats,
     parse_models,
     run_options,
     stepping_overrides,
 )
-from .search import UNIT, Bisection, propose_across
+from .search import UNIT, Bisection, FirstDeparture, propose_across
 from .store_report import (
     RUN_COLUMNS,
     results_by_model,
@@ -39,7 +40,7 @@ from .store_report import (
     runs_markdown,
     write_outputs,
 )
-from .trilayer import PRESETS, TrilayerExperiment, experiment_models
+from .trilayer import PRESETS, TrilayerExperiment, experiment_models, initial_family
 
 SWITCHING_TASK = "spintorque.experiments.runner:switching_task"
 RELAX_TASK = "spintorque.experiments.runner:relax_task"
@@ -135,10 +136,13 @@ def _relax_once(runner, store, exp: TrilayerExperiment, out: Path) -> str:
               help="Coarse scan, comma-separated, in 1e10 A/m² (default per preset).")
 @click.option("--resolution", type=float, default=None,
               help="Bisection resolution in 1e10 A/m² (default per preset: 10, full 0.1).")
+@click.option("--first", "first_only", is_flag=True,
+              help="Bracket only the first critical current (the lowest current at which FM2 "
+                   "leaves its initial state family) instead of every window.")
 @run_options
 def switching(preset_name, out_dir, scheduler, workers, threads, models, currents, resolution,
-              materials, t_fm1, cell, seed, duration, rtol, integrator, dt_ps, dt_max_ps,
-              transport_update, moving_threshold):
+              first_only, materials, t_fm1, t_fm2, fm1, z_refine, cell, seed, duration, rtol,
+              integrator, dt_ps, dt_max_ps, transport_update, moving_threshold):
     """Critical currents of the FM1/spacer/FM2 pillar for both transport models (talk's table)."""
     from ..sweep.store import Store
 
@@ -151,10 +155,15 @@ def switching(preset_name, out_dir, scheduler, workers, threads, models, current
     coarse = [round(c / resolution) * res for c in coarse]
     base = make_experiment(preset_name, materials, t_fm1, duration, rtol,
                            **stepping_overrides(integrator, dt_ps, dt_max_ps, moving_threshold,
-                                                transport_update, cell, seed))
+                                                transport_update, cell, seed),
+                           **geometry_overrides(fm1, t_fm2, z_refine))
     out_dir = out_dir.resolve()  # task params hold absolute paths: same from any cwd
     out_dir.mkdir(parents=True, exist_ok=True)
-    searches = {m: Bisection(coarse, res) for m in parse_models(models)}
+    if first_only:
+        searches = {m: FirstDeparture(coarse, res, initial_family(base))
+                    for m in parse_models(models)}
+    else:
+        searches = {m: Bisection(coarse, res) for m in parse_models(models)}
     exps = {m: base.with_(model=m) for m in searches}
     click.echo(f"switching: preset {preset_name}, grid {base.shape}, cell "
                f"{tuple(round(c * 1e9, 3) for c in base.cell)} nm, models {list(searches)}, "
@@ -165,6 +174,8 @@ def switching(preset_name, out_dir, scheduler, workers, threads, models, current
         _adopt_folder(store, out_dir)
         store.set_meta("experiment", base.to_dict())
         store.set_meta("resolution", res)
+        if first_only:
+            store.set_meta("search", "first")
         relaxed = _relax_once(runner, store, base, out_dir)
         # One pipeline per model: a model's next point is chosen as soon as its last result is
         # in, not when every model's round is done (the moment model's runs take ~1.5x longer).
@@ -216,9 +227,9 @@ def switching(preset_name, out_dir, scheduler, workers, threads, models, current
 @click.option("--scheduler", default=None, help="Address of an existing Dask scheduler.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None)
 @threads_option
-def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, cell, seed,
-          duration, rtol, integrator, dt_ps, dt_max_ps, transport_update, moving_threshold,
-          animate, task, tasks_file, scheduler, workers, threads):
+def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, t_fm2, fm1,
+          z_refine, cell, seed, duration, rtol, integrator, dt_ps, dt_max_ps, transport_update,
+          moving_threshold, animate, task, tasks_file, scheduler, workers, threads):
     """Final states over a list of currents (no bisection), or any task over a JSON task list."""
     from ..sweep.store import Store
 
@@ -256,7 +267,8 @@ def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, ce
         values = COARSE[preset_name]
     base = make_experiment(preset_name, materials, t_fm1, duration, rtol,
                            **stepping_overrides(integrator, dt_ps, dt_max_ps, moving_threshold,
-                                                transport_update, cell, seed))
+                                                transport_update, cell, seed),
+                           **geometry_overrides(fm1, t_fm2, z_refine))
     with Store(out_dir / "store.sqlite") as store, \
             _runner(scheduler, workers, threads) as runner:
         store.acquire()

@@ -245,6 +245,63 @@ class Bisection:
         self.result.points[int(k)] = str(state)
 
 
+class FirstDeparture(Bisection):
+    """The search for the first critical current only: the lowest evaluated current at which
+    the state is no longer ``initial`` (FM2 has left its initial state family), bracketed to the
+    resolution.
+
+    After the coarse scan only one interval is refined: between the highest current below the
+    lowest departure that still holds ``initial`` and that departure. Windows above it (returns
+    to ``initial``, further transitions) are not resolved. A departure at the lowest coarse
+    current leaves nothing to bracket (the threshold is below the scan); a scan that never
+    departs has no threshold (above the scan). :func:`first_departure` reads the bracket.
+    """
+
+    def __init__(self, coarse: Sequence[float], resolution: float = 0.1 * UNIT,
+                 initial: str = "FM2 +x") -> None:
+        super().__init__(coarse, resolution)
+        self.initial = initial
+
+    def candidate(self, speculate: bool = True) -> tuple[tuple[int, int], int] | None:
+        if self._first:
+            return super().candidate(speculate)
+        lo, hi = first_bracket(self.result.points, self.initial)
+        if lo is None or hi is None or hi - lo < 2:
+            return None
+        inside = sorted(p for p in self.pending if lo < p < hi)
+        if inside and not speculate:
+            return None
+        edges = [lo, *inside, hi]
+        a, b = max(zip(edges, edges[1:], strict=False), key=lambda g: g[1] - g[0])
+        if b - a < 2:
+            return None
+        return (len(inside), a - b), (a + b) // 2
+
+
+def first_bracket(points: dict[int, str], initial: str) -> tuple[int | None, int | None]:
+    """``(k_stay, k_left)``: the lowest lattice index whose state is not ``initial`` and the
+    highest index below it whose state is; None where there is none."""
+    left = [k for k in sorted(points) if points[k] != initial]
+    if not left:
+        return (max(points) if points else None), None
+    stay = [k for k in points if k < left[0] and points[k] == initial]
+    return (max(stay) if stay else None), left[0]
+
+
+def first_departure(points: Iterable[tuple[float, str]], initial: str = "FM2 +x"
+                    ) -> tuple[float | None, float | None]:
+    """``(j_stay, j_left)`` [A/m²] from evaluated ``(current, state)`` pairs: the lowest current
+    whose state is not ``initial`` and the highest current below it whose state is. The first
+    critical current lies between them; ``j_stay`` None: below the lowest current evaluated;
+    ``j_left`` None: above the highest."""
+    pts = sorted(points)
+    left = [j for j, state in pts if state != initial]
+    if not left:
+        return (pts[-1][0] if pts else None), None
+    stay = [j for j, state in pts if j < left[0] and state == initial]
+    return (stay[-1] if stay else None), left[0]
+
+
 def propose_across(searches: dict[str, Bisection]) -> tuple[str, int] | None:
     """The best next point over several searches (one per model), taken: ``(name, k)``.
 

@@ -18,6 +18,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from ..constants import GAMMA0, HBAR, MU0
 from ..dynamics.integrators.registry import (
     DEFAULT_INTEGRATOR,
     INTEGRATORS,
@@ -31,16 +32,41 @@ from ..transport.models import TRANSPORT_MODELS
 #: (docs/theory/parameters.md, the magnum.fe parameter set).
 _CU = {"Ms": 0.0, "D0": 5e-3, "lambda_sf": 10e-9}
 
+#: The magnum.fe FM parameters without the s-d coupling (docs/theory/parameters.md, the magnum.fe
+#: parameter set); the sets below add the coupling in three ways.
+_MAGNUMFE_FM = {"Ms": 8.0e5, "A": 1.3e-11, "Ku": 500.0, "axis": [1.0, 0.0, 0.0], "alpha": 0.02,
+                "D0": 1e-3, "beta": 0.9, "beta_prime": 0.8, "lambda_sf": 10e-9}
+
+
+def _j_sd_from_lambda_j(lambda_j: float, d0: float) -> float:
+    """J_sd [J] = 2 hbar D0 / lambda_J^2 (docs/theory/parameters.md, the s-d coupling)."""
+    return 2.0 * HBAR * d0 / lambda_j**2
+
+
+def _j_sd_from_c(c_sd: float, ms: float, gamma0: float = GAMMA0) -> float:
+    """J_sd [J] = c hbar gamma0 Ms / mu0, the J_sd whose c is ``c_sd`` [T m/A]."""
+    return c_sd * HBAR * gamma0 * ms / MU0
+
+
 #: Material sets: FM parameters (SI) and the spacer's (docs/theory/parameters.md). ``magnumfe``:
 #: the magnum.fe parameter set with the legacy (lambda_J = 4 nm, c = 3.125e-3 T m/A) pair as an
-#: explicit override (parameters.md, the s-d coupling); ``co``: the Co-like set (harder, stays
-#: closer to uniform), s-d coupling from one J_sd = 2 hbar D0 / lambda_J^2 with lambda_J = 4 nm
-#: (consistent pair, parameters.md, the s-d coupling).
+#: explicit override (parameters.md, the s-d coupling); ``magnumfe-consistent``: the same set with
+#: one J_sd = 2 hbar D0 / lambda_J^2 at lambda_J = 4 nm (so c = 8.88e-4 T m/A, 0.28x the
+#: override); ``magnumfe-consistent-c``: one J_sd whose c is magnum.fe's 3.125e-3 T m/A (so
+#: lambda_J = 2.13 nm); ``co``: the Co-like set (harder, stays closer to uniform), s-d coupling
+#: from one J_sd = 2 hbar D0 / lambda_J^2 with lambda_J = 4 nm (consistent pair, parameters.md, the
+#: s-d coupling).
 MATERIAL_SETS: dict[str, dict[str, dict[str, Any]]] = {
     "magnumfe": {
-        "fm": {"Ms": 8.0e5, "A": 1.3e-11, "Ku": 500.0, "axis": [1.0, 0.0, 0.0], "alpha": 0.02,
-               "D0": 1e-3, "beta": 0.9, "beta_prime": 0.8, "lambda_sf": 10e-9,
-               "lambda_J": 4e-9, "c_sd": 3.125e-3},
+        "fm": {**_MAGNUMFE_FM, "lambda_J": 4e-9, "c_sd": 3.125e-3},
+        "nm": dict(_CU),
+    },
+    "magnumfe-consistent": {
+        "fm": {**_MAGNUMFE_FM, "J_sd": _j_sd_from_lambda_j(4e-9, _MAGNUMFE_FM["D0"])},
+        "nm": dict(_CU),
+    },
+    "magnumfe-consistent-c": {
+        "fm": {**_MAGNUMFE_FM, "J_sd": _j_sd_from_c(3.125e-3, _MAGNUMFE_FM["Ms"])},
         "nm": dict(_CU),
     },
     "co": {
@@ -50,6 +76,32 @@ MATERIAL_SETS: dict[str, dict[str, dict[str, Any]]] = {
         "nm": dict(_CU),
     },
 }
+
+#: FM1 states the experiment offers (``TrilayerExperiment.fm1``): ``random`` (the talk's random
+#: start, seeded, free) and ``pinned`` (a polarizer: uniform along +x and held there).
+FM1_STATES = ("random", "pinned")
+
+#: The pinned FM1 (``fm1 = "pinned"``): its own material ``fm1``, the FM set's parameters with a
+#: uniaxial anisotropy of PINNED_KU [J/m^3] along x (mu0 H_k = 2 Ku / Ms = 25 T with the magnum.fe
+#: Ms, 1000x any field in the device) and gyromagnetic ratio PINNED_GAMMA0 [m/(A s)] (the config's
+#: lower bound), so that the precession about H_k (gamma0 H_k = 2e10 rad/s) stays far below the
+#: free layer's rates and does not shorten the time step. The s-d coupling of ``fm1`` is set
+#: explicitly to the FM set's effective lambda_J and c (c derived from J_sd would scale with
+#: 1/gamma0), so the transport sees FM1 exactly as before; only its dynamics is frozen.
+PINNED_KU = 1e7
+PINNED_GAMMA0 = 1e3
+
+
+def pinned_fm1_material(fm: dict[str, Any]) -> dict[str, Any]:
+    """The material dict of a pinned FM1 built from the FM set's dict ``fm``."""
+    from ..materials import Material
+
+    free = Material(name="fm", **{k: tuple(v) if k == "axis" else v for k, v in fm.items()})
+    out = {k: v for k, v in fm.items() if k not in ("J_sd", "lambda_J", "c_sd")}
+    out.update({"Ku": PINNED_KU, "axis": [1.0, 0.0, 0.0], "gamma0": PINNED_GAMMA0,
+                "lambda_J": free.effective_lambda_J, "c_sd": free.effective_c_sd})
+    return out
+
 
 def experiment_models() -> tuple[str, ...]:
     """The transport models the experiment runs: every registered one (``TRANSPORT_MODELS``)."""
@@ -98,7 +150,8 @@ class TrilayerExperiment:
     t_fm1, t_spacer, t_fm2 : layer thicknesses [m] (200, 20, 60 nm); FM1's is disputed
         (docs/theory/switching.md, device)
     cell : cell edge [m], one length or (dx, dy, dz); every size a whole number of cells
-    materials : key of :data:`MATERIAL_SETS` (``"magnumfe"`` or ``"co"``)
+    materials : key of :data:`MATERIAL_SETS` (``"magnumfe"``, ``"magnumfe-consistent"``,
+        ``"magnumfe-consistent-c"``, ``"co"``)
     model : transport model, a name in ``TRANSPORT_MODELS`` (``"diffusion"`` or ``"moment"``);
         ``moment_a``: a in A(M)
     seed : RNG seed of FM1's random initial state; ``fm2_initial``: FM2's initial direction
@@ -113,6 +166,11 @@ class TrilayerExperiment:
         ``settle_tol`` over the last ``settle_window`` and ``max|m x H| / Ms`` is below
         ``settle_torque`` (dimensionless); ``min_duration`` [s]: never stop before this
     P_L, P_R : spin polarizations for the TMR read-out
+    fm1 : FM1's start, one of :data:`FM1_STATES`: ``"random"`` (None, the default: random with
+        ``seed``, free) or ``"pinned"`` (uniform along +x, held by :data:`PINNED_KU` and
+        :data:`PINNED_GAMMA0`: a polarizer; ``seed`` then plays no role)
+    z_refine : transport sub-cells per magnetization cell along z (None: 1), e.g. to resolve
+        lambda_J and the transverse decay lengths (~5 nm) on a coarse magnetization mesh
     moving_threshold : if set, FM2's state is "FM2 moving" when its motion (the largest change of
         a component of its average over the last ``settle_window``, dimensionless) exceeds it,
         so the search brackets the onset of sustained motion instead of a class of a moving
@@ -149,11 +207,23 @@ class TrilayerExperiment:
     P_L: float = 0.5
     P_R: float = 0.5
     moving_threshold: float | None = None
+    fm1: str | None = None
+    z_refine: int | None = None
     extra: dict = field(default_factory=dict)  # free-form notes kept with the results
 
     def __post_init__(self) -> None:
         cell = _cell3(self.cell)
         object.__setattr__(self, "cell", cell)
+        if self.fm1 == "random":  # the default, stored as None: digests of existing sweeps hold
+            object.__setattr__(self, "fm1", None)
+        if self.fm1 is not None and self.fm1 not in FM1_STATES:
+            raise ValueError(f"TrilayerExperiment.fm1 = {self.fm1!r}; allowed: "
+                             + ", ".join(map(repr, FM1_STATES)))
+        if self.z_refine is not None and not (
+                isinstance(self.z_refine, int) and not isinstance(self.z_refine, bool)
+                and 1 <= self.z_refine <= 16):
+            raise ValueError(f"TrilayerExperiment.z_refine = {self.z_refine!r} must be an "
+                             "integer from 1 to 16 or None")
         object.__setattr__(self, "fm2_initial", tuple(float(v) for v in self.fm2_initial))
         for key in ("length", "width", "t_fm1", "t_spacer", "t_fm2", "duration", "output_every",
                     "dt", "rtol", "transport_rtol", "settle_window", "settle_tol", "settle_torque",
@@ -226,6 +296,22 @@ class TrilayerExperiment:
         nz = sum(round(t / c[2]) for t in (self.t_fm1, self.t_spacer, self.t_fm2))
         return round(self.length / c[0]), round(self.width / c[1]), nz
 
+    @property
+    def pinned(self) -> bool:
+        """FM1 is a pinned polarizer (``fm1 = "pinned"``)."""
+        return self.fm1 == "pinned"
+
+    def _materials(self) -> dict[str, dict[str, Any]]:
+        """Material dicts by key: ``fm``, ``nm`` and, with a pinned FM1, ``fm1``."""
+        mats = MATERIAL_SETS[self.materials]
+        out = {"fm": dict(mats["fm"]), "nm": dict(mats["nm"])}
+        if self.pinned:
+            out["fm1"] = pinned_fm1_material(mats["fm"])
+        return out
+
+    def _fm1_initial(self) -> dict[str, Any]:
+        return {"uniform": [1.0, 0.0, 0.0]} if self.pinned else {"random": {"seed": self.seed}}
+
     def with_(self, **changes: Any) -> TrilayerExperiment:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)
@@ -262,7 +348,7 @@ class TrilayerExperiment:
             for key in ("model", "moment_a", "duration", "output_every", "integrator", "dt",
                         "rtol", "transport_rtol", "transport_update", "dt_max", "settle_window",
                         "settle_tol", "settle_torque", "min_duration",
-                        "P_L", "P_R", "moving_threshold"):
+                        "P_L", "P_R", "moving_threshold", "z_refine"):
                 d.pop(key, None)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -278,24 +364,26 @@ class TrilayerExperiment:
         j = float(current_density)
         if not math.isfinite(j):
             raise ValueError(f"current_density = {current_density!r} A/m^2 must be finite")
-        mats = MATERIAL_SETS[self.materials]
+        mats = self._materials()
+        fm1_key = "fm1" if self.pinned else "fm"
         c = self.cell
         return {
             "title": f"trilayer switching, {self.model} model, j = {j:.6g} A/m^2",
             "mesh": {"cell": list(c),
                      "size": [self.length, self.width, self.t_fm1 + self.t_spacer + self.t_fm2]},
             "layer": [
-                {"name": "FM1", "thickness": self.t_fm1, "material": "fm",
-                 "initial": {"random": {"seed": self.seed}}},
+                {"name": "FM1", "thickness": self.t_fm1, "material": fm1_key,
+                 "initial": self._fm1_initial()},
                 {"name": "spacer", "thickness": self.t_spacer, "material": "nm"},
                 {"name": "FM2", "thickness": self.t_fm2, "material": "fm",
                  "initial": {"uniform": list(self.fm2_initial)}},
             ],
-            "material": {"fm": dict(mats["fm"]), "nm": dict(mats["nm"])},
+            "material": mats,
             "demag": {"enabled": bool(self.demag)},
             "transport": {"model": self.model, "current_density": j,
                           "moment_a": float(self.moment_a),
-                          "rtol": float(self.transport_rtol)},
+                          "rtol": float(self.transport_rtol),
+                          **({"z_refine": int(self.z_refine)} if self.z_refine else {})},
             "relax": {"enabled": bool(relax), "method": self.relax_method,
                       "tol": float(self.relax_tol), "max_iter": int(self.relax_max_iter)},
             "run": {"duration": float(self.duration if duration is None else duration),
@@ -328,27 +416,41 @@ class TrilayerExperiment:
         j = float(current_density)
         if not math.isfinite(j):
             raise ValueError(f"current_density = {current_density!r} A/m^2 must be finite")
-        mats = MATERIAL_SETS[self.materials]
-        fm, nm = (Material(name=key, **{k: tuple(v) if k == "axis" else v
-                                        for k, v in mats[key].items()})
-                  for key in ("fm", "nm"))
+        mats = {key: Material(name=key, **{k: tuple(v) if k == "axis" else v
+                                           for k, v in value.items()})
+                for key, value in self._materials().items()}
+        fm, nm = mats["fm"], mats["nm"]
+        fm1 = mats.get("fm1", fm)
         nx, ny, _ = self.shape
         sample = Sample.stack((nx, ny), _cell3(self.cell), [
-            ("FM1", self.t_fm1, fm), ("spacer", self.t_spacer, nm), ("FM2", self.t_fm2, fm)])
-        m0 = combine(sample, {"FM1": random(sample, "FM1", self.seed),
+            ("FM1", self.t_fm1, fm1), ("spacer", self.t_spacer, nm), ("FM2", self.t_fm2, fm)])
+        start1 = (uniform(sample, "FM1", (1.0, 0.0, 0.0)) if self.pinned
+                  else random(sample, "FM1", self.seed))
+        m0 = combine(sample, {"FM1": start1,
                               "FM2": uniform(sample, "FM2", self.fm2_initial)})
         terms: list[Any] = [Exchange(sample)]
-        if fm.Ku != 0:
+        if fm.Ku != 0 or fm1.Ku != 0:
             terms.append(UniaxialAnisotropy(sample))
         if self.demag:
             terms.append(Demag(sample))
         transport = SpinAccumulationField(sample, model=self.model, current_density=j,
-                                          a=float(self.moment_a), rtol=float(self.transport_rtol))
+                                          a=float(self.moment_a), rtol=float(self.transport_rtol),
+                                          z_refine=int(self.z_refine or 1))
         stepping = Stepping(self.integrator, dt=float(self.dt), rtol=float(self.rtol),
                             dt_max=self.dt_max, transport_update=self.transport_update)
         return Problem(sample, m0, terms, drives=[transport], stepping=stepping,
                        relaxation=self.relaxation(),
                        description={"experiment": self.to_dict(), "current": j})
+
+
+def initial_family(exp: TrilayerExperiment) -> str:
+    """FM2's initial state family as the classification names it (``"FM2 +x"`` for the default
+    ``fm2_initial``): the sign and axis of the largest component of ``fm2_initial``."""
+    from .classify import MINUS
+
+    i = max(range(3), key=lambda a: abs(exp.fm2_initial[a]))
+    sign = "+" if exp.fm2_initial[i] > 0 else MINUS
+    return f"FM2 {sign}{'xyz'[i]}"
 
 
 #: Named presets. ``quick``: 16 × 16 × 20 nm cells (3 × the exchange length in-plane: crude, but

@@ -234,24 +234,25 @@ def test_first_only_brackets_the_first_threshold_and_pairs_the_models(cli, tmp_p
 
 
 def test_geometry_options_reach_every_run_and_bad_values_name_the_field(cli, tmp_path):
-    """``--fm1 pinned``, ``--t-fm2`` [nm], ``--z-refine`` and a new material set reach the runs'
-    experiment; bad values are usage errors naming the option or field."""
+    """``--fm1 pinned``, ``--fm1-tilt`` [degrees], ``--t-fm2`` [nm], ``--z-refine`` and a new
+    material set reach the runs' experiment; bad values are usage errors naming the option or
+    field (a tilt without a pinned FM1 is one)."""
     args = ["sweep", "--preset", "smoke", "--workers", "1", "--currents", "6",
             "--models", "diffusion", "--out", str(tmp_path), "--fm1", "pinned",
-            "--t-fm1", "10", "--cell", "16,16,5", "--t-fm2", "5", "--z-refine", "2",
-            "--materials", "magnumfe-consistent"]
+            "--fm1-tilt", "1", "--t-fm1", "10", "--cell", "16,16,5", "--t-fm2", "5",
+            "--z-refine", "2", "--materials", "magnumfe-consistent"]
     r = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert r.exit_code == 0, r.output
     with Store(tmp_path / "store.sqlite") as st:
         runs = [row.params for row in st.rows() if row.params.get("kind") == "switching"]
-    assert runs and all(p["experiment"]["fm1"] == "pinned"
+    assert runs and all(p["experiment"]["fm1"] == "pinned" and p["experiment"]["fm1_tilt"] == 1
                         and p["experiment"]["t_fm2"] == pytest.approx(5e-9)
                         and p["experiment"]["z_refine"] == 2
                         and p["experiment"]["materials"] == "magnumfe-consistent" for p in runs)
     for option, value, named in (("--fm1", "fixed", "--fm1"), ("--t-fm2", "-5", "--t-fm2"),
                                  ("--z-refine", "0", "--z-refine"),
                                  ("--z-refine", "17", "--z-refine"),
-                                 ("--t-fm2", "7", "t_fm2"),
+                                 ("--t-fm2", "7", "t_fm2"), ("--fm1-tilt", "1", "fm1_tilt"),
                                  ("--materials", "iron", "--materials")):
         bad = CliRunner().invoke(cli, ["switching", "--preset", "smoke", "--out", str(tmp_path),
                                        option, value])

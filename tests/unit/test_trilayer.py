@@ -186,7 +186,9 @@ def test_moving_threshold_labels_a_moving_fm2_and_keeps_digests(tmp_path):
     [({"fm1": "fixed"}, "fm1"), ({"fm1": "uniform"}, "fm1"), ({"z_refine": 0}, "z_refine"),
      ({"z_refine": 17}, "z_refine"), ({"z_refine": 2.5}, "z_refine"),
      ({"z_refine": True}, "z_refine"), ({"t_fm2": 0.0}, "t_fm2"),
-     ({"t_fm2": 5e-9}, "t_fm2"), ({"materials": "magnumfe-inconsistent"}, "materials")],
+     ({"t_fm2": 5e-9}, "t_fm2"), ({"materials": "magnumfe-inconsistent"}, "materials"),
+     ({"fm1_tilt": 1.0}, "fm1_tilt"), ({"fm1": "pinned", "fm1_tilt": 90.0}, "fm1_tilt"),
+     ({"fm1": "pinned", "fm1_tilt": float("nan")}, "fm1_tilt")],
 )
 def test_new_options_refuse_bad_values_naming_the_field(changes, field):
     with pytest.raises(ValueError, match=field):
@@ -238,6 +240,11 @@ def test_pinned_fm1_is_its_own_material_with_the_free_layers_transport(materials
                                   int(problem.sample.mask("FM1").sum()))
     cfg = config_from_dict(exp.to_config(1e11), check_memory=False)
     assert cfg.layer[0].material == "fm1" and cfg.material["fm1"].gamma0 == PINNED_GAMMA0
+    tilted = exp.with_(fm1_tilt=2.0).problem(1e11)
+    want = (np.cos(np.radians(2.0)), np.sin(np.radians(2.0)), 0.0)
+    np.testing.assert_allclose(tilted.sample.materials[0].axis, want, rtol=1e-12)
+    np.testing.assert_allclose(tilted.m0[tilted.sample.mask("FM1")][0], want, rtol=1e-12)
+    assert exp.with_(fm1_tilt=2.0).digest(relax_only=True) != exp.digest(relax_only=True)
 
 
 def test_consistent_material_sets_give_one_j_sd():

@@ -114,11 +114,14 @@ def stepping_overrides(integrator: str | None, dt_ps: float | None,
 
 
 def geometry_overrides(fm1: str | None = None, t_fm2_nm: float | None = None,
-                       z_refine: int | None = None) -> dict:
-    """Experiment overrides from ``--fm1``, ``--t-fm2`` [nm] and ``--z-refine``."""
+                       z_refine: int | None = None, fm1_tilt: float | None = None) -> dict:
+    """Experiment overrides from ``--fm1``, ``--fm1-tilt`` [degrees], ``--t-fm2`` [nm] and
+    ``--z-refine``."""
     out: dict = {}
     if fm1 is not None:
         out["fm1"] = fm1
+    if fm1_tilt is not None:
+        out["fm1_tilt"] = fm1_tilt
     if t_fm2_nm is not None:
         if not (math.isfinite(t_fm2_nm) and t_fm2_nm > 0):
             raise click.BadParameter(f"--t-fm2 = {t_fm2_nm!r} nm: must be positive")
@@ -149,6 +152,9 @@ def run_options(command):
         click.option("--fm1", type=click.Choice(FM1_STATES), default=None,
                      help="FM1's start: random (default, seeded by --seed, free) or pinned "
                           "(uniform along +x and held there: a polarizer)."),
+        click.option("--fm1-tilt", "fm1_tilt", type=float, default=None,
+                     help="In-plane angle of the pinned FM1 from +x in degrees (default 0; "
+                          "with --fm1 pinned)."),
         click.option("--z-refine", "z_refine", type=click.IntRange(1, 16), default=None,
                      help="Transport sub-cells per cell along z (default 1), e.g. 5 on the "
                           "quick mesh's 20 nm cells for a 4 nm transport mesh."),

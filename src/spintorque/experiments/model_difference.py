@@ -20,8 +20,10 @@ Usage::
 
     python -m spintorque.experiments.model_difference FOLDER [FOLDER ...] --out DIR [--name NAME]
 
-reads every ``store.sqlite`` under the folders (recursively) and writes ``NAME.md``,
-``NAME.csv`` (one row per experiment and model) and ``NAME.png`` (the paired ratios) into DIR.
+reads every ``store.sqlite`` under each folder (recursively) and writes ``NAME.md`` (one section
+per folder: every pair, per-model statistics, the paired ratio with its intervals), ``NAME.csv``
+(one row per experiment and model) and ``NAME.png`` (the paired ratios, one column per folder)
+into DIR.
 """
 
 from __future__ import annotations
@@ -252,7 +254,7 @@ def plot_pairs(groups: dict[str, Sequence[Threshold]], png: Path,
         if not pairs:
             continue
         n = len(pairs)
-        xs = [gi + (i - (n - 1) / 2) * min(0.6 / max(n, 1), 0.08) for i in range(n)]
+        xs = [gi - 0.05 + (i - (n - 1) / 2) * min(0.5 / n, 0.04) for i in range(n)]
         rs = [p.ratio for p in pairs]
         lo = [p.ratio - p.bound[0] for p in pairs]
         hi = [p.bound[1] - p.ratio for p in pairs]
@@ -260,13 +262,14 @@ def plot_pairs(groups: dict[str, Sequence[Threshold]], png: Path,
                     label="one pair (bracket bound)" if gi == 0 else None)
         if n >= 2:
             g = geometric_interval(rs)
-            ax.errorbar([gi + 0.38], [g["ratio"]],
+            ax.errorbar([gi + 0.3], [g["ratio"]],
                         yerr=[[g["ratio"] - g["t_lo"]], [g["t_hi"] - g["ratio"]]], fmt="s",
                         ms=6, color="C3", capsize=4,
                         label="geometric mean, 95 % t-interval" if gi == 0 else None)
     ax.axhline(1.0, color="k", lw=0.8)
     ax.axhline(9.05 / 7.45, color="C2", lw=1, ls="--",
                label="talk: 9.05 / 7.45 = 1.21")
+    ax.set_xlim(-0.5, len(groups) - 0.5)
     ax.set_xticks(range(len(groups)))
     ax.set_xticklabels(list(groups), fontsize=8)
     ax.set_ylabel("j_c(moment) / j_c(diffusion)  (1)")
@@ -288,19 +291,28 @@ def plot_pairs(groups: dict[str, Sequence[Threshold]], png: Path,
               help="Base name of the outputs (NAME.md, NAME.csv, NAME.png).")
 def main(folders: tuple[Path, ...], out_dir: Path, name: str) -> None:
     """First critical currents of both models, paired ratios and 95 % intervals from the
-    switching stores under FOLDERS."""
-    ths = collect(folders)
-    if not ths:
+    switching stores under FOLDERS (one section and one column of the figure per FOLDER)."""
+    groups: dict[str, list[Threshold]] = {}
+    for folder in folders:
+        groups[_label(folder)] = collect([folder])
+    if not any(groups.values()):
         raise click.ClickException(f"no switching runs under {[str(f) for f in folders]}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    md = report(ths)
+    sections = []
+    for label, ths in groups.items():
+        if ths:
+            sections.append(f"### {label}\n\n{report(ths)}")
+    md = "\n".join(sections)
     (out_dir / f"{name}.md").write_text(md, encoding="utf-8")
-    write_csv(ths, out_dir / f"{name}.csv")
-    groups: dict[str, list[Threshold]] = {}
-    for f in folders:
-        groups[Path(f).name] = collect([f])
-    plot_pairs(groups, out_dir / f"{name}.png")
+    write_csv([t for ths in groups.values() for t in ths], out_dir / f"{name}.csv")
+    plot_pairs({k: v for k, v in groups.items() if v}, out_dir / f"{name}.png")
     click.echo(md)
+
+
+def _label(folder: Path) -> str:
+    """A folder's label: its last two path parts (``pinned/fm2-60``, ``md/ens-quick``)."""
+    parts = Path(folder).resolve().parts
+    return "/".join(parts[-2:])
 
 
 if __name__ == "__main__":  # pragma: no cover - command line

@@ -92,13 +92,16 @@ PINNED_KU = 1e7
 PINNED_GAMMA0 = 1e3
 
 
-def pinned_fm1_material(fm: dict[str, Any]) -> dict[str, Any]:
-    """The material dict of a pinned FM1 built from the FM set's dict ``fm``."""
+def pinned_fm1_material(fm: dict[str, Any],
+                        direction: tuple[float, float, float] = (1.0, 0.0, 0.0)
+                        ) -> dict[str, Any]:
+    """The material dict of a pinned FM1 built from the FM set's dict ``fm``, its anisotropy
+    axis along ``direction``."""
     from ..materials import Material
 
     free = Material(name="fm", **{k: tuple(v) if k == "axis" else v for k, v in fm.items()})
     out = {k: v for k, v in fm.items() if k not in ("J_sd", "lambda_J", "c_sd")}
-    out.update({"Ku": PINNED_KU, "axis": [1.0, 0.0, 0.0], "gamma0": PINNED_GAMMA0,
+    out.update({"Ku": PINNED_KU, "axis": list(direction), "gamma0": PINNED_GAMMA0,
                 "lambda_J": free.effective_lambda_J, "c_sd": free.effective_c_sd})
     return out
 
@@ -169,6 +172,9 @@ class TrilayerExperiment:
     fm1 : FM1's start, one of :data:`FM1_STATES`: ``"random"`` (None, the default: random with
         ``seed``, free) or ``"pinned"`` (uniform along +x, held by :data:`PINNED_KU` and
         :data:`PINNED_GAMMA0`: a polarizer; ``seed`` then plays no role)
+    fm1_tilt : in-plane angle [degrees] of the pinned FM1 from +x (towards +y; None: 0), with
+        ``fm1 = "pinned"`` only: a small misalignment gives the spin torque on FM2's relaxed
+        state a nonzero start (exactly collinear and mirror-symmetric, it has none to grow from)
     z_refine : transport sub-cells per magnetization cell along z (None: 1), e.g. to resolve
         lambda_J and the transverse decay lengths (~5 nm) on a coarse magnetization mesh
     moving_threshold : if set, FM2's state is "FM2 moving" when its motion (the largest change of
@@ -208,6 +214,7 @@ class TrilayerExperiment:
     P_R: float = 0.5
     moving_threshold: float | None = None
     fm1: str | None = None
+    fm1_tilt: float | None = None
     z_refine: int | None = None
     extra: dict = field(default_factory=dict)  # free-form notes kept with the results
 
@@ -219,6 +226,11 @@ class TrilayerExperiment:
         if self.fm1 is not None and self.fm1 not in FM1_STATES:
             raise ValueError(f"TrilayerExperiment.fm1 = {self.fm1!r}; allowed: "
                              + ", ".join(map(repr, FM1_STATES)))
+        if self.fm1_tilt is not None and not (
+                isinstance(self.fm1_tilt, (int, float)) and math.isfinite(self.fm1_tilt)
+                and -90 < self.fm1_tilt < 90 and self.fm1 == "pinned"):
+            raise ValueError(f"TrilayerExperiment.fm1_tilt = {self.fm1_tilt!r} must be an angle "
+                             "in (-90, 90) degrees, with fm1 = 'pinned' only")
         if self.z_refine is not None and not (
                 isinstance(self.z_refine, int) and not isinstance(self.z_refine, bool)
                 and 1 <= self.z_refine <= 16):
@@ -301,16 +313,23 @@ class TrilayerExperiment:
         """FM1 is a pinned polarizer (``fm1 = "pinned"``)."""
         return self.fm1 == "pinned"
 
+    @property
+    def fm1_direction(self) -> tuple[float, float, float]:
+        """The pinned FM1's direction: +x turned by ``fm1_tilt`` in-plane."""
+        a = math.radians(self.fm1_tilt or 0.0)
+        return (math.cos(a), math.sin(a), 0.0)
+
     def _materials(self) -> dict[str, dict[str, Any]]:
         """Material dicts by key: ``fm``, ``nm`` and, with a pinned FM1, ``fm1``."""
         mats = MATERIAL_SETS[self.materials]
         out = {"fm": dict(mats["fm"]), "nm": dict(mats["nm"])}
         if self.pinned:
-            out["fm1"] = pinned_fm1_material(mats["fm"])
+            out["fm1"] = pinned_fm1_material(mats["fm"], self.fm1_direction)
         return out
 
     def _fm1_initial(self) -> dict[str, Any]:
-        return {"uniform": [1.0, 0.0, 0.0]} if self.pinned else {"random": {"seed": self.seed}}
+        return ({"uniform": list(self.fm1_direction)} if self.pinned
+                else {"random": {"seed": self.seed}})
 
     def with_(self, **changes: Any) -> TrilayerExperiment:
         """A copy with some fields changed (validated again)."""
@@ -424,7 +443,7 @@ class TrilayerExperiment:
         nx, ny, _ = self.shape
         sample = Sample.stack((nx, ny), _cell3(self.cell), [
             ("FM1", self.t_fm1, fm1), ("spacer", self.t_spacer, nm), ("FM2", self.t_fm2, fm)])
-        start1 = (uniform(sample, "FM1", (1.0, 0.0, 0.0)) if self.pinned
+        start1 = (uniform(sample, "FM1", self.fm1_direction) if self.pinned
                   else random(sample, "FM1", self.seed))
         m0 = combine(sample, {"FM1": start1,
                               "FM2": uniform(sample, "FM2", self.fm2_initial)})

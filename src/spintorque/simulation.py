@@ -159,7 +159,7 @@ def run_config(
     returns a finished one unchanged. ``config.json`` records the config. ``threads``: compute
     threads (default ``cfg.run.threads``, itself 1 by default; :mod:`spintorque.threads`)."""
     cfg = as_config(cfg)
-    if threads is not None and check_threads(threads, "--threads") != cfg.run.threads:
+    if threads is not None and check_threads(threads) != cfg.run.threads:
         cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"threads": threads})})
     run = cfg.run
     schedule = Schedule(float(run.duration), float(run.output_every), run.snapshot_every,

@@ -23,15 +23,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+from process_timing import time_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SP4 = ROOT / "examples" / "sp4_field1.toml"
@@ -70,16 +68,10 @@ def timed(case: str, tree: str, threads: int | None, warm: bool = False,
     env = {k: v for k, v in os.environ.items()
            if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     env["PYTHONPATH"] = tree
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
     try:
-        subprocess.run([sys.executable, "-c", src], env=env, check=True,
-                       cwd=tempfile.gettempdir())
+        return time_process(src, env)
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:

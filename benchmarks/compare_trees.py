@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
+
+from process_timing import time_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SP4 = f"""
@@ -51,16 +49,10 @@ def timed(src: str, tree: str) -> tuple[float, float]:
     """(wall, CPU) [s] of one fresh process running ``src`` with ``tree`` on the path."""
     out = tempfile.mkdtemp()
     env = dict(os.environ, PYTHONPATH=tree, OPENBLAS_NUM_THREADS="1")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
     try:
-        subprocess.run([sys.executable, "-c", src.replace("OUT", repr(out + "/run"))], env=env,
-                       check=True, cwd=tempfile.gettempdir())
+        return time_process(src.replace("OUT", repr(out + "/run")), env)
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:

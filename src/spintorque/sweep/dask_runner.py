@@ -228,8 +228,6 @@ class SweepRunner:
         already done in the store is reported to ``on_result`` at once and not recomputed. With
         a feed, ``tasks=None`` means no initial tasks (not the whole store).
         """
-        from distributed import as_completed
-
         t0 = time.perf_counter()
         resolve(func)  # a task that cannot be imported here is refused before anything runs
         store.acquire()
@@ -245,84 +243,103 @@ class SweepRunner:
         bar = None
         if progress:
             bar = Progress(len(todo), None if progress is True else progress)
-        # Feed the cluster from a client-side queue: as many tasks in flight as the cluster has
-        # worker threads (re-read after every result, so workers that join or leave count),
-        # the next one submitted when one finishes. Submitting everything at once let the
-        # scheduler pile all tasks on one worker while the other idled (each task's key is
-        # its own task group, so Dask neither queued them nor knew their duration to steal).
-        queue = list(todo)
-        keys: dict[str, str] = {}
-        client = self.client  # started before as_completed, which looks for it
-        pending = as_completed(loop=client.loop)
-        in_flight = 0
+        dispatch = _Dispatch(self, store, func, todo, bar, on_result, feed)
+        dispatch.skipped = skipped
+        dispatch.drain()
+        return SweepSummary(
+            done=store.counts()["done"], skipped=dispatch.skipped, computed=dispatch.computed,
+            failed=dispatch.failed, wall_s=time.perf_counter() - t0,
+        )
 
-        def refill(free: int) -> bool:
-            """Ask the feed for more; False when it has nothing to add now."""
-            nonlocal skipped
-            fed = feed(free) if feed is not None else {}
-            if not fed:
-                return False
-            store.add_many(fed)
-            for key in fed:
-                row = store.get(key)
-                if row.status == "done":
-                    skipped += 1
-                    if on_result:
-                        on_result(key, "done", row.result)
-                else:
-                    queue.append(row)
-                    if bar:
-                        bar.total += 1
-            return True
 
-        def top_up() -> None:
-            nonlocal in_flight
-            slots = max(1, sum(client.nthreads().values()))
-            while in_flight < slots:
-                if not queue and not refill(slots - in_flight):
-                    break
-                if not queue:
-                    continue  # everything fed was already done: ask again
-                row = queue.pop(0)
-                store.mark_running(row.key)
-                fut = client.submit(
-                    _execute, func, row.params, self.threads,
-                    key=f"spintorque-point-{uuid.uuid4().hex}",
-                    pure=False, retries=self.retries,
-                )
-                keys[fut.key] = row.key
-                pending.add(fut)
-                in_flight += 1
+class _Dispatch:
+    """The client-side queue of one :meth:`SweepRunner.run`.
 
-        computed = failed = 0
-        top_up()
-        for fut in pending:
-            in_flight -= 1
-            key = keys.pop(fut.key)
-            if fut.status == "finished":
-                out = fut.result()
-                store.mark_done(key, out["result"], worker=out["worker"])
-                computed += 1
-                status, payload = "done", out["result"]
+    As many tasks in flight as the cluster has worker threads (re-read after every result, so
+    workers that join or leave count), the next one submitted when one finishes. Submitting
+    everything at once let the scheduler pile all tasks on one worker while the other idled
+    (each task's key is its own task group, so Dask neither queued them nor knew their duration
+    to steal).
+    """
+
+    def __init__(self, runner: SweepRunner, store: Store, func: TaskFunc | str, todo: list,
+                 bar: Progress | None, on_result: Callable[[str, str, Any], None] | None,
+                 feed: Callable[[int], dict[str, dict]] | None) -> None:
+        from distributed import as_completed
+
+        self.runner, self.store, self.func = runner, store, func
+        self.queue = list(todo)
+        self.bar, self.on_result, self.feed = bar, on_result, feed
+        self.keys: dict[str, str] = {}
+        self.client = runner.client  # started before as_completed, which looks for it
+        self.pending = as_completed(loop=self.client.loop)
+        self.in_flight = self.computed = self.failed = self.skipped = 0
+
+    def refill(self, free: int) -> bool:
+        """Ask the feed for more; False when it has nothing to add now."""
+        fed = self.feed(free) if self.feed is not None else {}
+        if not fed:
+            return False
+        self.store.add_many(fed)
+        for key in fed:
+            row = self.store.get(key)
+            if row.status == "done":
+                self.skipped += 1
+                if self.on_result:
+                    self.on_result(key, "done", row.result)
             else:
-                exc = fut.exception()
-                text = "".join(traceback.format_exception(type(exc), exc, fut.traceback()))
-                store.mark_failed(key, text)
-                failed += 1
-                status, payload = "failed", text
+                self.queue.append(row)
+                if self.bar:
+                    self.bar.total += 1
+        return True
+
+    def top_up(self) -> None:
+        slots = max(1, sum(self.client.nthreads().values()))
+        while self.in_flight < slots:
+            if not self.queue and not self.refill(slots - self.in_flight):
+                break
+            if not self.queue:
+                continue  # everything fed was already done: ask again
+            row = self.queue.pop(0)
+            self.store.mark_running(row.key)
+            fut = self.client.submit(
+                _execute, self.func, row.params, self.runner.threads,
+                key=f"spintorque-point-{uuid.uuid4().hex}",
+                pure=False, retries=self.runner.retries,
+            )
+            self.keys[fut.key] = row.key
+            self.pending.add(fut)
+            self.in_flight += 1
+
+    def commit(self, fut: Any) -> tuple[str, str, Any]:
+        """Store one finished future's result or error: (key, status, payload)."""
+        key = self.keys.pop(fut.key)
+        if fut.status == "finished":
+            out = fut.result()
+            self.store.mark_done(key, out["result"], worker=out["worker"])
+            self.computed += 1
+            return key, "done", out["result"]
+        exc = fut.exception()
+        text = "".join(traceback.format_exception(type(exc), exc, fut.traceback()))
+        self.store.mark_failed(key, text)
+        self.failed += 1
+        return key, "failed", text
+
+    def drain(self) -> None:
+        """Run until the queue and the feed are empty and nothing is in flight."""
+        self.top_up()
+        for fut in self.pending:
+            self.in_flight -= 1
+            key, status, payload = self.commit(fut)
             # drop our reference: a result held on a worker that later dies would otherwise be
             # recomputed by the scheduler although it is already committed to the store
             fut.release()
             del fut
-            if bar:
-                bar.update(status == "done")
-            if on_result:
-                on_result(key, status, payload)
-            top_up()
-        return SweepSummary(
-            done=store.counts()["done"], skipped=skipped, computed=computed, failed=failed,
-            wall_s=time.perf_counter() - t0,
-        )
+            if self.bar:
+                self.bar.update(status == "done")
+            if self.on_result:
+                self.on_result(key, status, payload)
+            self.top_up()
 
 
 def run_sweep(

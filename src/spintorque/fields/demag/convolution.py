@@ -256,6 +256,12 @@ class PrunedConvolution:
         spec = list(padded)
         spec[order[0]] = padded[order[0]] // 2 + 1
         self.spectral_shape = tuple(spec)
+        self._set_kernel(octant, spec, total)
+        self._set_plans(spec, planner)
+
+    def _set_kernel(self, octant: np.ndarray, spec: list[int], total: int) -> None:
+        """The kernel's spectrum, real by parity, folded to the kept frequencies."""
+        padded, order, threads = self.padded, self._active, self.threads
         kernel = wrap_kernel(octant, padded, pyfftw.empty_aligned((6, *padded), dtype=np.float64))
         kspec = pyfftw.empty_aligned((6, *spec), dtype=np.complex128)
         pyfftw.FFTW(kernel, kspec, axes=[a + 1 for a in order[::-1]], flags=("FFTW_ESTIMATE",),
@@ -278,6 +284,10 @@ class PrunedConvolution:
             self._fold += [index.astype(np.int64), sign]
         self._kernel = np.ascontiguousarray(kspec.real[tuple(keep)]) / total
         del kspec
+
+    def _set_plans(self, spec: list[int], planner: str) -> None:
+        """Buffers and the pruned forward and inverse FFTW plans (wisdom loaded and saved)."""
+        n, padded, order, threads = self.n, self.padded, self._active, self.threads
 
         def cut(array: np.ndarray, axes: list[int]) -> np.ndarray:
             """View of ``array`` keeping only the first n rows along ``axes``."""

@@ -22,8 +22,16 @@ at 90 degrees for comparison) on a 1D column (one cell in-plane, 0.5 nm along z)
 relative residual of 1e-10. The field-like part (H_s along the in-plane normal to m) shifts the
 effective field and is left out.
 
+Within a time limit T: above j_c a deviation theta_0 grows as exp(t / tau) with
+1 / tau = alpha gamma0 / (1 + alpha^2) (H_1 + H_2) / 2 (j / j_c - 1) (linearized), so FM2 leaves
++x (theta = 60 degrees, <mx> = 0.5) within T from
+
+    j_T = j_c (1 + ln(60 degrees / theta_0) / (T alpha gamma0 / (1 + alpha^2) (H_1 + H_2) / 2)),
+
+a factor common to both models (their ratio is j_c's); theta_0 is the polarizer's tilt.
+
     python -m spintorque.experiments.macrospin [--t-fm2 60 20 10 5 2] [--t-fm1 10]
-        [--materials magnumfe magnumfe-consistent] [--cell auto]
+        [--materials magnumfe magnumfe-consistent] [--cell auto] [--duration 2] [--theta0 1]
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..constants import E_CHARGE, HBAR, MU0
+from ..constants import E_CHARGE, GAMMA0, HBAR, MU0
 from .trilayer import MATERIAL_SETS, TrilayerExperiment, preset
 
 
@@ -51,6 +59,12 @@ class Estimate:
     eta: dict[str, float]
     eta_90: dict[str, float]
     j_c: dict[str, float]
+    eta_fl: dict[str, float] = None  # type: ignore[assignment]  # field-like, at 1 degree
+
+    def time_factor(self, duration: float, theta0_deg: float, gamma0: float) -> float:
+        """j_T / j_c for a time limit ``duration`` [s] from ``theta0_deg`` (module docstring)."""
+        rate = self.alpha * gamma0 / (1 + self.alpha**2) * self.stiffness
+        return 1 + math.log(60.0 / theta0_deg) / (duration * rate)
 
     @property
     def stiffness(self) -> float:
@@ -81,9 +95,11 @@ def demag_inputs(exp: TrilayerExperiment) -> tuple[tuple[float, float, float], f
 
 
 def efficiency(exp: TrilayerExperiment, model: str, theta_deg: float, j: float = 1e11,
-               dz: float = 0.5e-9) -> float:
+               dz: float = 0.5e-9, field_like: bool = False) -> float:
     """eta(theta) of ``model`` for FM2 uniform at ``theta_deg`` from FM1's +x (see the module
-    docstring), on a 1D column of the experiment's stack with cells ``dz`` thick."""
+    docstring), on a 1D column of the experiment's stack with cells ``dz`` thick;
+    ``field_like``: the same for the in-plane component of H_s normal to m (the field-like
+    torque's), e_theta = (-sin theta, cos theta, 0)."""
     from ..transport.models import transport_model
     from ..transport.solver import TransportSolver
 
@@ -97,7 +113,11 @@ def efficiency(exp: TrilayerExperiment, model: str, theta_deg: float, j: float =
     s = tm.mesh.restrict(TransportSolver(tm, rtol=1e-10).solve(m))
     c = np.array([mat.effective_c_sd for mat in sample.materials])[sample.region]
     fm2 = sample.mask("FM2")
-    hz = (c * s[..., 2] / MU0)[fm2].reshape(-1)  # one column: the cells of FM2 along z
+    if field_like:
+        comp = -math.sin(th) * s[..., 0] + math.cos(th) * s[..., 1]
+    else:
+        comp = s[..., 2]
+    hz = (c * comp / MU0)[fm2].reshape(-1)  # one column: the cells of FM2 along z
     ms = float(sample.param("Ms")[fm2].mean())
     integral = float(hz.sum()) * dz
     return 2 * E_CHARGE * MU0 * ms * integral / (HBAR * j * math.sin(th))
@@ -112,10 +132,11 @@ def estimate(exp: TrilayerExperiment, models: tuple[str, ...] = ("diffusion", "m
     h_k = 2 * ku / (MU0 * ms)
     eta = {m: efficiency(exp, m, 1.0) for m in models}
     eta90 = {m: efficiency(exp, m, 90.0) for m in models}
+    eta_fl = {m: efficiency(exp, m, 1.0, field_like=True) for m in models}
     est = Estimate(exp.t_fm2, ms, alpha, h_k, h_x, n, eta, eta90, {})
     pre = 2 * E_CHARGE * alpha * MU0 * ms * exp.t_fm2 / HBAR
     j_c = {m: pre * est.stiffness / abs(eta[m]) for m in models}
-    return Estimate(exp.t_fm2, ms, alpha, h_k, h_x, n, eta, eta90, j_c)
+    return Estimate(exp.t_fm2, ms, alpha, h_k, h_x, n, eta, eta90, j_c, eta_fl)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -129,11 +150,14 @@ def main(argv: list[str] | None = None) -> None:
                     help="nm, DX,DY,DZ of the stray-field mesh (DZ divides every thickness); "
                          "'auto': 16,16,DZ with DZ the largest common divisor of FM1's and "
                          "FM2's thickness and 20 nm")
+    ap.add_argument("--duration", type=float, default=2.0, help="time limit T in ns")
+    ap.add_argument("--theta0", type=float, default=1.0, help="start angle in degrees")
     args = ap.parse_args(argv)
     print("| materials | FM2 (nm) | N_x, N_y, N_z | H_x stray (mT) | (H_1+H_2)/2 (mT) | "
           "eta diffusion (1°, 90°) | eta moment (1°, 90°) | j_c diffusion | j_c moment | "
-          "ratio m/d |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          f"ratio m/d | j_T / j_c ({args.duration:g} ns, from {args.theta0:g}°) | "
+          "field-like / damping-like, diffusion, moment |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for mats in args.materials:
         for t2 in args.t_fm2:
             if args.cell == "auto":
@@ -149,7 +173,11 @@ def main(argv: list[str] | None = None) -> None:
                   f"{e.eta['diffusion']:.4f}, {e.eta_90['diffusion']:.4f} | "
                   f"{e.eta['moment']:.4f}, {e.eta_90['moment']:.4f} | "
                   f"{e.j_c['diffusion'] / 1e10:.1f} | {e.j_c['moment'] / 1e10:.1f} | "
-                  f"{e.j_c['moment'] / e.j_c['diffusion']:.3f} |", flush=True)
+                  f"{e.j_c['moment'] / e.j_c['diffusion']:.3f} | "
+                  f"{e.time_factor(args.duration * 1e-9, args.theta0, GAMMA0):.2f} | "
+                  f"{e.eta_fl['diffusion'] / e.eta['diffusion']:.2f}, "
+                  f"{e.eta_fl['moment'] / e.eta['moment']:.2f} |",
+                  flush=True)
     print("j_c in 1e10 A/m²; eta from each model's steady spin accumulation (module docstring).")
 
 

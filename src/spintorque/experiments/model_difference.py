@@ -52,6 +52,7 @@ class Threshold:
     j_stay: float | None
     j_left: float | None
     runs: int
+    relaxed_fm2_mx: float = math.nan  # FM2's <mx> in the zero-current relaxed state
 
     @property
     def model(self) -> str:
@@ -95,8 +96,23 @@ def collect(folders: Iterable[str | Path]) -> list[Threshold]:
                     (float(row.params["current"]), row.result["state"]))
         for exp, pts in groups.values():
             stay, left = first_departure(pts, initial_family(exp))
-            out.append(Threshold(str(path), exp, stay, left, len(pts)))
+            out.append(Threshold(str(path), exp, stay, left, len(pts),
+                                 _relaxed_fm2_mx(exp, path.parent)))
     return out
+
+
+def _relaxed_fm2_mx(exp: TrilayerExperiment, folder: Path) -> float:
+    """FM2's <mx> in the relaxed state a sweep in ``folder`` cached (NaN if absent)."""
+    import numpy as np
+
+    npy = folder / f"relaxed_{exp.digest(relax_only=True)}.npy"
+    if not npy.is_file():
+        return math.nan
+    m = np.load(npy)
+    if m.shape != (*exp.shape, 3):  # not a state of this mesh (e.g. a test's placeholder)
+        return math.nan
+    n2 = round(exp.t_fm2 / exp.cell[2])
+    return float(m[:, :, -n2:, 0].mean())
 
 
 @dataclass(frozen=True)
@@ -165,7 +181,7 @@ def geometric_interval(ratios: Sequence[float]) -> dict[str, float]:
 
 def _describe(exp: TrilayerExperiment) -> str:
     cell = "×".join(f"{c * 1e9:g}" for c in exp.cell)
-    fm1 = "pinned" if exp.pinned else f"random seed {exp.seed}"
+    fm1 = (f"pinned at {exp.fm1_tilt or 0:g}°" if exp.pinned else f"random seed {exp.seed}")
     return (f"FM1 {exp.t_fm1 * 1e9:g} nm {fm1}, FM2 {exp.t_fm2 * 1e9:g} nm, {exp.materials}, "
             f"cell {cell} nm, transport dz {exp.cell[2] * 1e9 / (exp.z_refine or 1):g} nm, "
             f"{exp.duration * 1e9:g} ns")
@@ -181,26 +197,33 @@ def report(thresholds: Sequence[Threshold]) -> str:
     pairs = sorted(pair(thresholds), key=lambda p: (p.diffusion.experiment.seed,
                                                      p.diffusion.experiment.t_fm2,
                                                      p.diffusion.experiment.materials))
-    lines = ["| experiment | diffusion: stays / leaves | moment: stays / leaves | "
-             "j_c diffusion | j_c moment | ratio m/d | bracket bound | runs d/m |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| experiment | relaxed FM2 ⟨mx⟩ | diffusion: stays / leaves | "
+             "moment: stays / leaves | j_c diffusion | j_c moment | ratio m/d | bracket bound | "
+             "runs d/m |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for p in pairs:
         d, m = p.diffusion, p.moment
         lo, hi = p.bound
         lines.append(
-            f"| {_describe(d.experiment)} | {_fmt(d.j_stay / UNIT)} / {_fmt(d.j_left / UNIT)} | "
+            f"| {_describe(d.experiment)} | {_fmt(d.relaxed_fm2_mx, 3)} | "
+            f"{_fmt(d.j_stay / UNIT)} / {_fmt(d.j_left / UNIT)} | "
             f"{_fmt(m.j_stay / UNIT)} / {_fmt(m.j_left / UNIT)} | "
             f"{_fmt(d.estimate / UNIT)} ± {_fmt(d.half_width / UNIT)} | "
             f"{_fmt(m.estimate / UNIT)} ± {_fmt(m.half_width / UNIT)} | {p.ratio:.3f} | "
             f"{lo:.3f} – {hi:.3f} | {d.runs}/{m.runs} |")
-    unpaired = [t for t in thresholds if not t.bracketed]
-    for t in unpaired:
-        where = "below the scan" if t.j_stay is None else "above the scan"
-        lines.append(f"| {_describe(t.experiment)} ({t.model}) | not bracketed: {where} "
-                     f"(stays ≤ {_fmt((t.j_stay or math.nan) / UNIT)}, leaves at "
-                     f"{_fmt((t.j_left or math.nan) / UNIT)}) | | | | | | {t.runs} |")
+    in_pairs = {id(t) for p in pairs for t in (p.diffusion, p.moment)}
+    for t in (t for t in thresholds if id(t) not in in_pairs):
+        if t.bracketed:
+            what = (f"{_fmt(t.j_stay / UNIT)} / {_fmt(t.j_left / UNIT)}: j_c "
+                    f"{_fmt(t.estimate / UNIT)} ± {_fmt(t.half_width / UNIT)}")
+        else:
+            where = "below the scan" if t.j_stay is None else "above the scan"
+            what = (f"not bracketed, {where}: stays ≤ {_fmt((t.j_stay or math.nan) / UNIT)}, "
+                    f"leaves at {_fmt((t.j_left or math.nan) / UNIT)}")
+        lines.append(f"| {_describe(t.experiment)} ({t.model} only) | "
+                     f"{_fmt(t.relaxed_fm2_mx, 3)} | {what} | | | | | | {t.runs} |")
     lines.append("")
-    if pairs:
+    if len(pairs) >= 2:
         lines += ["| model | n | mean j_c | 95 % t-interval of the mean | sd | min | median | "
                   "max |", "|---|---|---|---|---|---|---|---|"]
         for model in ("diffusion", "moment"):
@@ -212,6 +235,7 @@ def report(thresholds: Sequence[Threshold]) -> str:
                 vals[len(vals) // 2 - 1] + vals[len(vals) // 2])
             lines.append(f"| {model} | {len(vals)} | {mean:.1f} | {_fmt(lo)} – {_fmt(hi)} | "
                          f"{_fmt(sd)} | {vals[0]:.1f} | {med:.1f} | {vals[-1]:.1f} |")
+    if len(pairs) >= 2:
         g = geometric_interval([p.ratio for p in pairs])
         lines += ["", f"Paired ratio moment/diffusion over {g['n']} pairs: geometric mean "
                   f"**{g['ratio']:.3f}**, 95 % t-interval on ln r "
@@ -222,17 +246,19 @@ def report(thresholds: Sequence[Threshold]) -> str:
 
 
 def write_csv(thresholds: Sequence[Threshold], path: Path) -> None:
-    cols = ["store", "model", "seed", "fm1", "t_fm1_nm", "t_fm2_nm", "materials", "cell_nm",
-            "z_refine", "duration_ns", "j_stay_1e10", "j_left_1e10", "j_c_1e10", "runs"]
+    cols = ["store", "model", "seed", "fm1", "fm1_tilt_deg", "t_fm1_nm", "t_fm2_nm", "materials",
+            "cell_nm", "z_refine", "duration_ns", "relaxed_fm2_mx", "j_stay_1e10", "j_left_1e10",
+            "j_c_1e10", "runs"]
     with open(path, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(cols)
         for t in thresholds:
             e = t.experiment
-            w.writerow([t.store, t.model, e.seed, e.fm1 or "random", round(e.t_fm1 * 1e9, 6),
-                        round(e.t_fm2 * 1e9, 6), e.materials,
+            w.writerow([t.store, t.model, e.seed, e.fm1 or "random", e.fm1_tilt or 0,
+                        round(e.t_fm1 * 1e9, 6), round(e.t_fm2 * 1e9, 6), e.materials,
                         ",".join(f"{c * 1e9:g}" for c in e.cell), e.z_refine or 1,
                         round(e.duration * 1e9, 6),
+                        "" if math.isnan(t.relaxed_fm2_mx) else round(t.relaxed_fm2_mx, 4),
                         "" if t.j_stay is None else round(t.j_stay / UNIT, 6),
                         "" if t.j_left is None else round(t.j_left / UNIT, 6),
                         "" if not t.bracketed else round(t.estimate / UNIT, 6), t.runs])
@@ -247,8 +273,9 @@ def plot_pairs(groups: dict[str, Sequence[Threshold]], png: Path,
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig, ax = plt.subplots(figsize=(max(7.5, 1.0 * len(groups) + 2), 4.8))
     for gi, ths in enumerate(groups.values()):
         pairs = pair(ths)
         if not pairs:
@@ -271,9 +298,16 @@ def plot_pairs(groups: dict[str, Sequence[Threshold]], png: Path,
                label="talk: 9.05 / 7.45 = 1.21")
     ax.set_xlim(-0.5, len(groups) - 0.5)
     ax.set_xticks(range(len(groups)))
-    ax.set_xticklabels(list(groups), fontsize=8)
+    ax.set_xticklabels([g.replace("/", "\n") for g in groups], fontsize=7, rotation=30,
+                       ha="right")
+    ax.set_yscale("log")
+    lo = min([0.85] + [p.bound[0] * 0.95 for ths in groups.values() for p in pair(ths)])
+    hi = max([1.4] + [p.bound[1] * 1.05 for ths in groups.values() for p in pair(ths)])
+    ax.set_ylim(lo, hi)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%.2f"))
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%.1f"))
     ax.set_ylabel("j_c(moment) / j_c(diffusion)  (1)")
-    ax.set_xlabel("geometry (first critical current: FM2 leaves +x)")
+    ax.set_xlabel("folder (geometry); first critical current: FM2 leaves +x")
     if title:
         ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7, loc="best")
@@ -305,7 +339,7 @@ def main(folders: tuple[Path, ...], out_dir: Path, name: str) -> None:
     md = "\n".join(sections)
     (out_dir / f"{name}.md").write_text(md, encoding="utf-8")
     write_csv([t for ths in groups.values() for t in ths], out_dir / f"{name}.csv")
-    plot_pairs({k: v for k, v in groups.items() if v}, out_dir / f"{name}.png")
+    plot_pairs({k: v for k, v in groups.items() if pair(v)}, out_dir / f"{name}.png")
     click.echo(md)
 
 

@@ -44,6 +44,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "archive": "spintorque.experiments.followup_cli:archive_cmd",
     "compare": "spintorque.experiments.followup_cli:compare_cmd",
     "excursions": "spintorque.experiments.followup_cli:excursions_cmd",
+    "model-difference": "spintorque.experiments.model_difference:main",
 }
 
 #: exit status for bad user input (as click uses for usage errors)

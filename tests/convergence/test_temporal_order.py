@@ -55,6 +55,7 @@ def test_temporal_order(name, opts, n0, order, margin):
         errs.append(err)
     measured = np.log2(np.array(errs[:-1]) / np.array(errs[1:]))
     assert min(errs) > 1e-12, errs  # well above round-off, so the ratios mean something
-    # margins: 0.1 for first order (0.998, 0.999 measured); rk4 measured 4.03, 4.01; rk45 with
-    # the |m| projection approaches 5 from below (4.71, 4.88 measured at 20-80 steps)
+    # margins: 0.1 for first order (0.998, 0.999 measured); rk4 measured 4.03, 4.01; rk45
+    # (RK5(4)7FC) 4.996, 4.996 at 20-80 steps (the 7FM tableau before 2026-12, with the |m|
+    # projection, approached 5 from below: 4.71, 4.88)
     assert np.all(np.abs(measured - order) < margin), (errs, measured)

@@ -395,8 +395,9 @@ class RunParams(SchemaModel):
     )
     output_every: Positive = Field(description="table row interval [s], > 0")
     integrator: IntegratorName = Field(DEFAULT_INTEGRATOR, description=integrator_help())
-    rtol: Positive = Field(
-        1e-5, lt=1, description=f"{adaptive_names()} relative tolerance [1], (0, 1)"
+    rtol: Annotated[Positive, Field(lt=1)] | None = Field(
+        None, description=f"{adaptive_names()} relative (and absolute) tolerance [1], (0, 1); "
+        "default: the scheme's own (rk45 3e-6, rk43 1e-5)"
     )
     dt: Positive = Field(
         1e-13, description=f"step [s] of fixed-step schemes, {DEFAULT_INTEGRATOR}'s first step"

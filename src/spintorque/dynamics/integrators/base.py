@@ -72,6 +72,26 @@ def error_norm(d: np.ndarray, y0: np.ndarray, y1: np.ndarray, atol: float, rtol:
 
 
 @numba.njit(cache=True)
+def cell_error_norm(d: np.ndarray, y0: np.ndarray, y1: np.ndarray, atol: float,
+                    rtol: float) -> float:
+    """max_i |d_i| / (atol + rtol max(|y0_i|, |y1_i|)) over the cells i (rows of 3 of the flat
+    arrays; |.| the Euclidean length of the cell's vector): rotation invariant, unlike the
+    componentwise :func:`error_norm`. inf if any entry is NaN/Inf."""
+    best = 0.0
+    for i in range(y0.shape[0] // 3):
+        j = 3 * i
+        dd = d[j] * d[j] + d[j + 1] * d[j + 1] + d[j + 2] * d[j + 2]
+        a = y0[j] * y0[j] + y0[j + 1] * y0[j + 1] + y0[j + 2] * y0[j + 2]
+        b = y1[j] * y1[j] + y1[j + 1] * y1[j + 1] + y1[j + 2] * y1[j + 2]
+        v = math.sqrt(dd) / (atol + rtol * math.sqrt(max(a, b)))
+        if not v <= 1e300:  # NaN or Inf
+            return math.inf
+        if v > best:
+            best = v
+    return best
+
+
+@numba.njit(cache=True)
 def _normalize_cells(m: np.ndarray) -> None:
     """m_i /= |m_i| for every row of an (N, 3) array with |m_i| > 0; zero rows stay zero."""
     for i in range(m.shape[0]):

@@ -1,23 +1,43 @@
 """Adaptive Dormand-Prince 5(4) with FSAL, error control on m and |m| = 1 projection.
 
+Tableau: Dormand & Prince RK5(4)7FC (OOMMF's default ``rkf54``), not the 7FM pair of Hairer's
+DOPRI5 (:data:`DOPRI_7FM`, rk45's until 2026-12). Its error constants are about the same (global
+error 1.1x 7FM's at equal steps on a smooth test), but its stability region reaches y = 3.39
+on the damped-precession line z = iy(1 + 0.02i) against 2.08 (alpha = 0.01: 2.22 against 1.87;
+every damped ray further out), and exchange on fine cells puts the LLG spectrum on that line: at
+muMAG SP4 with 2.5 nm cells the steps sit at that limit, 0.29 ps with 7FM and >= 0.33 ps with
+7FC, three steps per 1 ps output instead of four (2982 against 3985 steps per ns), and the error
+against a tight reference is 30x smaller (7FM's steps hover at its unstable edge).
+
 The 5th-order solution is propagated (local extrapolation); the embedded 4th-order one gives the
-error estimate ``err = max_i |y5_i - y4_i| / (atol + rtol · max(|y0_i|, |y5_i|))`` (max-norm over
-cells and components, m is dimensionless). A step is accepted when ``err <= 1``; the next step is
-``dt · clip(safety · err^-kI · err_prev^kP, fac_min, fac_max)`` (Hairer's PI controller, kI = 0.17,
-kP = 0.04, safety 0.9), and no growth right after a rejection.
+error estimate ``d = y5 - y4``, measured per cell: ``err = max_i |d_i| / (atol + rtol ·
+max(|y0_i|, |y5_i|))`` with |.| the length of cell i's 3-vector (rotation invariant; |m| = 1, so
+the bound is atol + rtol per cell). A step is accepted when ``err <= 1``; the next step is
+``dt · clip(safety · err^-kI · err_prev^kP, 0.2, 5)`` (Hairer's PI controller, kI = 0.17,
+kP = 0.04, safety 0.9), no growth right after a rejection.
+
+Output times: ``step(t, m, t_max)`` reaches t_max without a sliver. Within
+``SPREAD_STEPS`` (4) proposed steps of t_max the rest is spread evenly over the fewest whole steps
+that cover it, each at most ``STRETCH`` (1.01) times the proposal, and the last lands exactly on
+t_max (OOMMF foreshortens the step before a stage boundary likewise). Such a shortened step is
+rated as the step the controller proposed (its error scaled by (proposed/dt)^order) for the next
+proposal and the PI memory, so output times neither shrink the step nor disturb the controller.
 
 FSAL with projection: the 5th-order result is first projected onto |m| = 1 (magnetic cells) and the
 7th stage is evaluated *at the projected state*. It serves both the error estimate (its weight only
 enters the 4th-order companion, so the estimate stays O(dt^5)) and as the first stage of the next
 step, where it is exactly f(t, m) for the state handed back to the caller. The stage can
-therefore be recomputed from (t, m) after a restart: ``state_dict`` holds only plain numbers, and a
-resumed run reproduces an uninterrupted one bit for bit.
+therefore be recomputed from (t, m) after a restart: ``state_dict`` holds only plain numbers (the
+proposal dt, the PI memory err_prev, the rejection flag, the counters), and a resumed run
+reproduces an uninterrupted one bit for bit.
 
-Default tolerance rtol = atol = 1e-5 per step: OOMMF's RKF54 defaults (1°/ns error rate ≈ 1.7e-5 rad
-per 1 ps step) and mumax3's MaxErr = 1e-5 are of the same size. Measured with it on muMAG SP4
-field 1 (1 ps outputs, 1002 steps, 6013 evaluations per ns): first <mx> zero crossing 138.50 ps at
-2.5 nm cells (OOMMF 138.50 ps, trajectory RMS 5e-5), 0.14 ps from magnum.np at 5 nm (RMS 0.004).
-Set ``dt_max`` when the drive has features shorter than the steps the dynamics allow (pulses).
+Default tolerance rtol = atol = 3e-6 (``default_tol``): the 7FC estimate is about 10x below the
+7FM one for the same error, and the tolerance was chosen on work-precision diagrams against tight
+references (``benchmarks/bench_step_control.py``, docs/performance.md "Step control"): the 3D block
+of the peer comparison takes 1321 steps per 0.2 ns (OOMMF 1353; 7FM at 1e-5: 1686), SP4 at 5 nm
+1002 steps per ns (1 ps outputs bound them), at 2.5 nm 2982. The global error on the analytic
+macrospin is about 26 x tol (7FM at 1e-5: 1.2 x tol). Set ``dt_max`` when the drive has features
+shorter than the steps the dynamics allow (pulses).
 
 Spin transport (``transport_update``): with ``"evaluation"`` (default) a
 :class:`~spintorque.transport.coupling.SpinAccumulationField` solves s at every stage, so the
@@ -50,38 +70,66 @@ from .base import (
     IntegrationError,
     Normalizer,
     TransportHold,
+    cell_error_norm,
     check_m,
     check_positive,
     check_state_name,
     check_t_max,
-    error_norm,
     finite,
     lincomb,
 )
 from .registry import ADAPTIVE_TRANSPORT_UPDATES
 
-# Dormand & Prince (1980) coefficients
-_C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0])
+# Dormand & Prince RK5(4)7FC (the default: OOMMF's rkf54): a "compromise" pair whose stability
+# region reaches y = 3.39 on the damped-precession line z = iy(1 + 0.02i), against 2.08 for 7FM
+_C = np.array([0.0, 1 / 5, 3 / 10, 6 / 13, 2 / 3, 1.0, 1.0])
 _A = [
     np.array([]),
     np.array([1 / 5]),
     np.array([3 / 40, 9 / 40]),
-    np.array([44 / 45, -56 / 15, 32 / 9]),
-    np.array([19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729]),
-    np.array([9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656]),
+    np.array([264 / 2197, -90 / 2197, 840 / 2197]),
+    np.array([932 / 3645, -14 / 27, 3256 / 5103, 7436 / 25515]),
+    np.array([-367 / 513, 30 / 19, 9940 / 5643, -29575 / 8208, 6615 / 3344]),
 ]
-_B = np.array([35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84])
-# y5 - y4 = dt · sum(_E[i] k_i), 7 stages (the last one is FSAL)
-_E = np.array([71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40])
+_B = np.array([35 / 432, 0.0, 8500 / 14553, -28561 / 84672, 405 / 704, 19 / 196])
+# the embedded 4th-order weights (7 stages, the last one is FSAL); y5 - y4 = dt · sum(_E[i] k_i)
+_B4 = np.array([11 / 108, 0.0, 6250 / 14553, -2197 / 21168, 81 / 176, 171 / 1960, 1 / 40])
+_E = np.append(_B, 0.0) - _B4
+
+#: Dormand & Prince RK5(4)7FM (Hairer's DOPRI5; rk45's tableau until 2026-12): smaller error
+#: constants, but unstable on the damped-precession line beyond y = 2.08 at alpha = 0.02, so it
+#: took 1.2x more steps where exchange bounds the step (benchmarks/bench_step_control.py).
+#: ``(c, a, b, e)`` as the class attributes ``_tab_c, _tab_a, _tab_b, _tab_e``.
+DOPRI_7FM = (
+    np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0]),
+    [
+        np.array([]),
+        np.array([1 / 5]),
+        np.array([3 / 40, 9 / 40]),
+        np.array([44 / 45, -56 / 15, 32 / 9]),
+        np.array([19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729]),
+        np.array([9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656]),
+    ],
+    np.array([35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84]),
+    np.array([71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40]),
+)
+#: the default's tableau under the same name pattern
+DOPRI_7FC = (_C, _A, _B, _E)
+
+#: a step may be stretched by up to this factor to land on an output time (no sliver steps)
+STRETCH = 1.01
+#: the remaining interval to an output time is spread evenly over up to this many steps
+SPREAD_STEPS = 4
 
 
 class RK45:
-    """Dormand-Prince 5(4) integrator for ``llg.rhs``.
+    """Dormand-Prince 5(4) integrator (RK5(4)7FC) for ``llg.rhs``.
 
     Parameters
     ----------
     llg : LLG
-    rtol, atol : relative / absolute tolerance on m per step (dimensionless), default 1e-5 each.
+    rtol, atol : relative / absolute tolerance on each cell's m per step (dimensionless);
+        None: ``default_tol`` (3e-6 for rk45, 1e-5 for rk43).
     dt : initial (or, with ``adaptive=False``, fixed) step [s], default 1e-13.
     dt_min : floor [s]; a step that must shrink below it raises :class:`IntegrationError`.
     dt_max : ceiling [s] (default: none).
@@ -94,12 +142,15 @@ class RK45:
     # Butcher tableau (the FSAL stage's row is _tab_b) and the PI controller's exponents
     _tab_c, _tab_a, _tab_b, _tab_e = _C, _A, _B, _E
     _k_i, _k_p = 0.17, 0.04
+    #: rtol = atol when none is given: 7FC's estimate is about 10x smaller than 7FM's for the same
+    #: error, and 3e-6 keeps the 3D block of docs/performance.md within 1,400 steps per 0.2 ns
+    default_tol = 3e-6
 
     def __init__(
         self,
         llg: LLG,
-        rtol: float = 1e-5,
-        atol: float = 1e-5,
+        rtol: float | None = None,
+        atol: float | None = None,
         dt: float = 1e-13,
         dt_min: float = 1e-18,
         dt_max: float | None = None,
@@ -114,8 +165,8 @@ class RK45:
         self.transport_update = transport_update
         # "accepted": the FSAL stage predicts s too, and s is solved once the step is accepted
         self._solve_after = transport_update == "accepted" and bool(self._hold.terms)
-        self.rtol = float(rtol)
-        self.atol = float(atol)
+        self.rtol = float(self.default_tol if rtol is None else rtol)
+        self.atol = float(self.default_tol if atol is None else atol)
         if not (self.rtol >= 0 and self.atol >= 0 and self.rtol + self.atol > 0):
             raise ValueError(f"rtol = {rtol!r}, atol = {atol!r}: need >= 0 and not both zero")
         self.dt = check_positive("dt", dt)
@@ -180,7 +231,46 @@ class RK45:
         self._eval(t_end, self._y5, last)  # the FSAL stage, at exactly the time handed out
         d = self._y.reshape(-1)
         np.dot(self._tab_e * dt, self._k, out=d)  # propagated − embedded solution
-        return float(error_norm(d, m.reshape(-1), self._y5.reshape(-1), self.atol, self.rtol))
+        return self._error(d, m.reshape(-1), self._y5.reshape(-1))
+
+    def _error(self, d: np.ndarray, y0: np.ndarray, y1: np.ndarray) -> float:
+        """The scaled error norm of the local error estimate ``d`` (flat) of a step from ``y0``
+        to ``y1``: the largest per-cell |Δm| over atol + rtol |m| (accept if <= 1; inf if ``d``
+        is not finite)."""
+        return float(cell_error_norm(d, y0, y1, self.atol, self.rtol))
+
+    def _next_step(self, t: float, t_max: float | None) -> tuple[float, float, bool]:
+        """``(proposed, dt, lands)``: the controller's step (capped by ``dt_max``), the step to
+        attempt from ``t`` and whether it ends on ``t_max``.
+
+        Within ``SPREAD_STEPS`` proposed steps of ``t_max`` the rest is spread evenly over the
+        fewest whole steps that cover it, each stretched by at most ``STRETCH`` (OOMMF cuts the
+        step before a stage boundary the same way): a 1 ps output interval with a 0.34 ps
+        proposal is three steps of 0.333 ps, not two full steps and a 0.32 ps remainder or,
+        with a 0.32 ps proposal, three and a sliver."""
+        proposed = min(self.dt, self.dt_max)
+        if t_max is None:
+            return proposed, proposed, False
+        rest = t_max - t
+        if rest <= STRETCH * proposed:
+            return proposed, rest, True
+        n = math.ceil(rest / (STRETCH * proposed))
+        return proposed, (rest / n if n <= SPREAD_STEPS else proposed), False
+
+    def _control(self, err: float, dt: float, proposed: float) -> None:
+        """Next step after an accepted step of ``dt`` with error ``err`` (the PI controller).
+
+        A step shortened to meet an output time is rated as the step the controller proposed:
+        its error is scaled to ``err · (proposed/dt)^order`` (the estimate is O(dt^order)), so
+        an evenly spread or final step neither shrinks the next proposal nor enters the PI
+        memory as a spuriously small error."""
+        err = max(err, 1e-10)
+        if dt < proposed:
+            err *= (proposed / dt) ** self.order
+            dt = proposed
+        fac = self.safety * err ** -self._k_i * self._err_prev**self._k_p
+        self.dt = dt * min(1.0 if self._rejected_last else 5.0, max(0.2, fac))
+        self._err_prev = err
 
     # -- public interface --------------------------------------------------------------
     def step(self, t: float, m: np.ndarray, t_max: float | None = None) -> tuple[float, np.ndarray]:
@@ -202,12 +292,8 @@ class RK45:
                 "(field or torque terms produced non-finite values)"
             )
         while True:
-            dt = min(self.dt, self.dt_max)
-            clipped = False
-            # land exactly on t_max; stretch by <= 1 % rather than leave a sliver of a step
-            if t_max is not None and t + 1.01 * dt >= t_max:
-                dt, clipped = t_max - t, True
-            err = self._attempt(t, m, dt, t_max if clipped else t + dt)
+            proposed, dt, lands = self._next_step(t, t_max)
+            err = self._attempt(t, m, dt, t_max if lands else t + dt)
             if err <= 1.0:
                 break
             self.stats["rejected"] += 1
@@ -223,15 +309,9 @@ class RK45:
                     f"{self.dt_min:.3e} s (error norm {err:.3e}"
                     + ("; stages were NaN/Inf)" if not math.isfinite(err) else ")")
                 )
-        t_new = t_max if clipped else t + dt
+        t_new = t_max if lands else t + dt
         if self.adaptive:
-            err = max(err, 1e-10)
-            fac = self.safety * err ** -self._k_i * self._err_prev**self._k_p
-            fac = min(1.0 if self._rejected_last else 5.0, max(0.2, fac))
-            suggestion = dt * fac
-            # a step shortened only to hit an output time says nothing bad about the step size
-            self.dt = max(suggestion, self.dt) if clipped else suggestion
-            self._err_prev = err
+            self._control(err, dt, proposed)
             if self._solve_after:
                 self._solve_fsal(t_new, self._y5)
             self._kv[0][...] = self._kv[-1]
@@ -308,9 +388,11 @@ class RK43(RK45):
     Why: where the step is bounded by stability, not accuracy (exchange on fine cells), the
     step size is set by where the scheme's stability region crosses the (nearly imaginary)
     spectrum. For ``z = iy(1 + 0.02i)`` (Gilbert damping 0.02) RK4's region reaches y = 2.87 and
-    Dormand-Prince's only 2.08, so RK4 takes 1.38× longer steps with 4 instead of 6 evaluations:
-    about half the field evaluations per simulated ns. Where accuracy bounds the step (smooth
-    dynamics, tight rtol), rk45 is the better choice.
+    rk45's (RK5(4)7FC) 3.39: RK4 takes 0.85x rk45's steps with 4 instead of 6 evaluations, 0.79x
+    the evaluations per simulated ns (against 7FM's 2.08: 1.38x the steps, half the
+    evaluations). Where accuracy bounds the step (smooth dynamics, tight rtol), rk45 is the better
+    choice. Default tolerance 1e-5 (``default_tol``); the error norm (per cell) and the handling
+    of output times are rk45's.
     """
 
     name = "rk43"
@@ -320,3 +402,4 @@ class RK43(RK45):
     _tab_b = np.array([1 / 6, 1 / 3, 1 / 3, 1 / 6])
     _tab_e = np.array([0.0, 0.0, 0.0, 1 / 6, -1 / 6])
     _k_i, _k_p = 0.175, 0.1
+    default_tol = 1e-5

@@ -2,8 +2,11 @@
 smoke switching point per transport model and stepping.
 
 ``python tests/examples/_golden.py OUT_DIR`` writes ``OUT_DIR/<name>.tsv``; the files in
-``tests/examples/golden/`` were written by the code of commit 0337351 (before the problem object
-and the one run loop) and ``test_golden.py`` compares today's tables with them.
+``tests/examples/golden/`` were written by the code of commit 2d4753b (``PYTHONPATH`` set to a
+worktree of it; the same bytes as its working tree gave), after its step control changed the
+results on purpose, and ``test_golden.py`` compares today's tables with them. Until then they
+were those of commit 0337351 (before the problem object and the one run loop), which the
+refactoring reproduced bit for bit (docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -191,7 +191,7 @@ def test_demag_and_state_estimate_follow_the_documented_counts() -> None:
     assert parts["demag"] == 6 * cplx * 16 + max(2 * (3 * real * 8 + 3 * cplx * 16), 10 * real * 8)
     # terms: exchange, anisotropy (Ku != 0), zeeman, demag -> 4, plus m, H, output copy
     assert parts["state"] == 24 * n * 7
-    assert parts["integrator"] == 24 * n * 10
+    assert parts["integrator"] == 24 * n * 12
     assert "transport" not in parts
     # with the base's diffusion model: U = 3 N z_refine unknowns, 21 entries per row
     u = 3 * n * 2

@@ -211,7 +211,7 @@ for _spec in (
     IntegratorSpec(
         "rk45", f"{_PKG}.rk45:RK45", adaptive=True,
         transport_updates=ADAPTIVE_TRANSPORT_UPDATES, default_transport_update="evaluation",
-        state_arrays=10, options=_RK_OPTIONS,
+        state_arrays=12, options=_RK_OPTIONS,
         summary="adaptive Dormand-Prince 5(4) with FSAL"),
     # 5 stage rows (4 stages + FSAL), stage argument, candidate, last state handed out
     IntegratorSpec(

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -46,31 +46,29 @@ BLOCK = 3  # steps between two energy/torque tests
 PATIENCE = 50  # blocks without a new low of the rms torque that end it at the floor
 
 
-class Relaxer:
+class Relaxer(Protocol):
     """One relaxation, advanced a block of iterations at a time (the common interface)."""
 
-    method = ""
+    method: str
     m: np.ndarray
 
     def advance(self) -> bool:
         """Advance by a block; True while the relaxation goes on."""
-        raise NotImplementedError
 
     def info(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The record: method, converged, reason, iterations, evaluations, torque, energy."""
 
     def progress(self) -> tuple[int, float, float]:
         """(iterations, energy [J] or NaN where not tracked, max|m × H| [A/m]); no evaluation."""
-        raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """Everything a resumed relaxation needs."""
 
     def load_state_dict(self, d: dict[str, Any]) -> None:
-        raise NotImplementedError
+        """Restore :meth:`state_dict`."""
 
 
-class MinimizeRelaxer(Relaxer):
+class MinimizeRelaxer:
     """Energy minimization to ``tol`` (see the module docstring)."""
 
     method = "minimize"
@@ -83,7 +81,7 @@ class MinimizeRelaxer(Relaxer):
         self.reason = ""
 
     @property
-    def m(self) -> np.ndarray:  # type: ignore[override]
+    def m(self) -> np.ndarray:
         return self.run.m
 
     def advance(self) -> bool:
@@ -119,7 +117,7 @@ class MinimizeRelaxer(Relaxer):
         self.run.load_state_dict(d["minimizer"])
 
 
-class LLGRelaxer(Relaxer):
+class LLGRelaxer:
     """Damped LLG with the tolerance ladder (see the module docstring)."""
 
     method = "llg"

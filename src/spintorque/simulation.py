@@ -79,9 +79,14 @@ def _transport(cfg: RunConfig, sample: Sample) -> list[Any]:
     from .transport.coupling import SpinAccumulationField
 
     j = spec.current_density
+    current = float(j) if isinstance(j, (int, float)) else tuple(map(float, j))
+    if cfg.pulse is not None:
+        from .waveforms import scaled_current
+
+        current = scaled_current(current, cfg.pulse.shape())
     return [SpinAccumulationField(
         sample, model=spec.model,
-        current_density=float(j) if isinstance(j, (int, float)) else tuple(map(float, j)),
+        current_density=current,
         bc=_BC[spec.boundary], z_refine=int(spec.z_refine), a=float(spec.moment_a),
         rtol=float(spec.rtol), mode=spec.mode,
     )]
@@ -102,6 +107,10 @@ def _torques(cfg: RunConfig, sample: Sample) -> list[Any]:
                                P=sl.P, Lambda=sl.Lambda, eps_prime=sl.eps_prime,
                                region=sl.region, thickness=sl.thickness, alpha=alpha,
                                thickness_convention=sl.thickness_convention))
+    if cfg.pulse is not None:
+        from .waveforms import ScaledTorque
+
+        out = [ScaledTorque(torque, cfg.pulse.shape()) for torque in out]
     return out
 
 

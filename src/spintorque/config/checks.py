@@ -174,7 +174,32 @@ def run_problems(cfg: RunConfig) -> list[Problem]:
              f"too small: every step is at most dt_max, so duration / dt_max must be <= "
              f"{MAX_FIXED_STEPS} steps")
         )
+    return out + pulse_problems(cfg)
+
+
+def pulse_problems(cfg: RunConfig) -> list[Problem]:
+    """A ``[pulse]`` needs a current to shape, and rows close enough to see its edges."""
+    pulse = cfg.pulse
+    if pulse is None:
+        return []
+    has_current = (cfg.transport.model != NO_TRANSPORT
+                   and any(v != 0 for v in _components(cfg.transport.current_density))
+                   or cfg.torque.zhang_li is not None or cfg.torque.slonczewski is not None)
+    out: list[Problem] = []
+    if not has_current:
+        out.append(("pulse", "[pulse]", "shapes the current, but the run has none: give "
+                    "[transport] a model and current_density, or a [torque.*] table"))
+    if pulse.duration < cfg.run.output_every:
+        # adaptive steps never cross a table row, so rows at least this close keep the
+        # integrator from stepping over the whole flat top
+        out.append(("pulse.duration", pulse.duration,
+                    f"must be >= run.output_every = {cfg.run.output_every!r} s (the table "
+                    "rows bound the step, so that no step jumps over the pulse)"))
     return out
+
+
+def _components(j: Any) -> tuple[float, ...]:
+    return (j,) if isinstance(j, (int, float)) else tuple(j)
 
 
 def choices(value: str, options: Any) -> str:

@@ -11,6 +11,7 @@ from pydantic import Field, Strict, ValidationInfo, model_validator
 from ..materials import Material
 from .base import Name, SchemaModel, raise_if
 from .checks import cross_problems
+from .pulse import PulseConfig
 from .sections import (
     DemagConfig,
     ExchangeConfig,
@@ -49,6 +50,9 @@ class RunConfig(SchemaModel):
     exchange: ExchangeConfig = Field(default_factory=ExchangeConfig, description="[exchange]")
     transport: TransportConfig = Field(default_factory=TransportConfig, description="[transport]")
     torque: TorqueConfig = Field(default_factory=TorqueConfig, description="[torque.*] tables")
+    pulse: PulseConfig | None = Field(
+        None, description="[pulse] table: time form of every current; omitted = on from t = 0"
+    )
     relax: RelaxConfig = Field(default_factory=RelaxConfig, description="[relax] table")
     run: RunParams = Field(description="[run] table with at least duration and output_every")
 

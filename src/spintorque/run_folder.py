@@ -45,6 +45,7 @@ from .io.checkpoint import Checkpoint, load_checkpoint, write_text
 from .io.errors import ResumeError, UserError
 from .outputs import SnapshotOutput, TableOutput, write_snapshot
 from .problem import Problem
+from .switching_time import SwitchingTime
 
 CHECKPOINT = "checkpoint.npz"
 TABLE = "table.tsv"
@@ -90,6 +91,7 @@ class RunResult:
     wall: float = 0.0
     relax: dict[str, Any] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
+    switching_time: float | None = None
 
 
 def output_stops(duration: float, output_every: float,
@@ -126,13 +128,16 @@ def run(
     restart: bool = False,
     progress: Callable[[str], None] | None = print,
     progress_every: float = 10.0,
+    switching: SwitchingTime | None = None,
 ) -> RunResult:
     """Relax ``problem`` (if its ``relaxation`` is set), then run it for ``duration`` [s] with a
     table row every ``output_every`` [s] and an OVF snapshot every ``snapshot_every`` [s],
     writing into the folder ``out`` exactly as ``spintorque run`` does; resumes an unfinished
-    run found there (``spintorque.run``)."""
+    run found there (``spintorque.run``). ``switching``: read the switching time at the rows
+    (:class:`spintorque.switching_time.SwitchingTime`; ``RunResult.switching_time``)."""
     schedule = Schedule(duration, output_every, snapshot_every, checkpoint_every)
     return run_in_folder(problem, out, schedule, restart=restart, progress=progress,
+                         switching=switching,
                          progress_every=progress_every)
 
 
@@ -161,6 +166,7 @@ def run_in_folder(
     record: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = print,
     progress_every: float = 10.0,
+    switching: SwitchingTime | Callable[[Problem], SwitchingTime] | None = None,
 ) -> RunResult:
     """Relax (if ``problem.relaxation``) and run ``problem`` by ``schedule`` in ``out_dir``.
 
@@ -168,7 +174,9 @@ def run_in_folder(
     then returns without building anything. ``record``: written as ``config.json`` when the run
     starts (e.g. the config it came from).
     ``progress`` receives a short line about every ``progress_every`` s of wall time (None:
-    silent). Raises :class:`ConfigMismatchError` if the folder holds another problem's run,
+    silent). ``switching`` (or a function of the built problem that makes it) reads the
+    switching time (``DONE`` and ``RunResult.switching_time``) and may end the run after it.
+    Raises :class:`ConfigMismatchError` if the folder holds another problem's run,
     :class:`ResumeError` if its files do not fit together and :class:`SimulationError` on a
     numerical fault (``FAILED`` is written, the last good checkpoint kept).
     """
@@ -181,7 +189,7 @@ def run_in_folder(
                 else problem
             identity = problem.identity()
         return _run_locked(problem, identity, out, schedule, restart, record,
-                           progress or (lambda _s: None), progress_every, wall0)
+                           progress or (lambda _s: None), progress_every, wall0, switching)
 
 
 def _clean(out: Path, restart: bool) -> None:
@@ -272,7 +280,8 @@ def diagnose(problem: Problem, m: np.ndarray) -> str:
 
 def _run_locked(problem: Problem | Callable[[], Problem], digest: str, out: Path,
                 schedule: Schedule, restart: bool, record: dict[str, Any] | None,
-                say: Callable[[str], None], progress_every: float, wall0: float) -> RunResult:
+                say: Callable[[str], None], progress_every: float, wall0: float,
+                switching: Any = None) -> RunResult:
     _clean(out, restart)
     if (out / DONE).exists():
         info = json.loads((out / DONE).read_text())
@@ -281,7 +290,8 @@ def _run_locked(problem: Problem | Callable[[], Problem], digest: str, out: Path
         ck = load_checkpoint(out / CHECKPOINT)
         say(f"{out}: finished earlier at t = {ck.t:.6g} s; nothing to do")
         return RunResult(ck.t, ck.m, out, ck.rows, already_done=True,
-                         wall=_time.monotonic() - wall0)
+                         wall=_time.monotonic() - wall0,
+                         switching_time=info.get("switching_time"))
     if not isinstance(problem, Problem):
         problem = problem()
     (out / FAILED).unlink(missing_ok=True)  # this attempt writes its own if it fails
@@ -305,6 +315,10 @@ def _run_locked(problem: Problem | Callable[[], Problem], digest: str, out: Path
             raise
     stops = schedule.stops()
     hooks = [TableOutput(problem, out / TABLE), SnapshotOutput(problem, out, stops)]
+    if switching is not None and not isinstance(switching, SwitchingTime):
+        switching = switching(problem)
+    if switching is not None:
+        hooks.append(switching)
     plan = Checkpointing(out / CHECKPOINT, digest, schedule.checkpoint_every,
                          extra={"relax": relax_info}, at_start=True, at_end=True)
 
@@ -316,7 +330,8 @@ def _run_locked(problem: Problem | Callable[[], Problem], digest: str, out: Path
 
     try:
         result = drive(problem, m, stops, hooks=hooks, checkpointing=plan, resume=resume,
-                       progress=progress, progress_every=progress_every)
+                       progress=progress, progress_every=progress_every,
+                       until=switching.until if switching is not None else None)
     except SimulationError as exc:
         write_text(out / FAILED, f"{exc}\n")
         raise
@@ -324,8 +339,11 @@ def _run_locked(problem: Problem | Callable[[], Problem], digest: str, out: Path
     rows = result.checkpoint.rows if result.checkpoint is not None else 0
     done = {"t": result.t, "config_hash": digest, "rows": rows, "stats": result.stats,
             "relax": relax_info}
+    if switching is not None:
+        done["switching_time"] = switching.time
     write_text(out / DONE, json.dumps(done, default=str) + "\n")
     wall = _time.monotonic() - wall0
     say(f"done: t = {result.t:.6g} s, {rows} rows, wall {wall:.2f} s")
     return RunResult(result.t, result.m, out, rows, resumed=resume is not None, wall=wall,
-                     relax=relax_info, stats=result.stats)
+                     relax=relax_info, stats=result.stats,
+                     switching_time=switching.time if switching is not None else None)

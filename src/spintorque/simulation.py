@@ -37,6 +37,7 @@ from .run_folder import (
     run_in_folder,
 )
 from .run_folder import run as _run_in_folder
+from .switching_time import SwitchingTime
 from .threads import check_threads, limit_threads, reapply
 
 __all__ = ["BusyError", "ConfigMismatchError", "ResumeError", "RunResult", "SimulationError",
@@ -179,9 +180,17 @@ def run_config(
         reapply()  # thread pools the build loaded (pyFFTW's OpenMP, SciPy's OpenBLAS)
         return problem
 
+    watch = None
+    if cfg.switching is not None:
+        spec = cfg.switching
+
+        def watch(problem: Problem) -> SwitchingTime:
+            return SwitchingTime(problem.sample, spec.layer, spec.component, spec.threshold,
+                                 spec.stop_after)
+
     with limit_threads(run.threads, blas=1):
         return run_in_folder(build_limited, out_dir, schedule, identity=run_hash(cfg),
-                             restart=restart,
+                             restart=restart, switching=watch,
                              record=cfg.model_dump(mode="json"), progress=progress,
                              progress_every=progress_every)
 

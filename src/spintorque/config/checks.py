@@ -174,7 +174,7 @@ def run_problems(cfg: RunConfig) -> list[Problem]:
              f"too small: every step is at most dt_max, so duration / dt_max must be <= "
              f"{MAX_FIXED_STEPS} steps")
         )
-    return out + pulse_problems(cfg)
+    return out + pulse_problems(cfg) + switching_problems(cfg)
 
 
 def pulse_problems(cfg: RunConfig) -> list[Problem]:
@@ -196,6 +196,23 @@ def pulse_problems(cfg: RunConfig) -> list[Problem]:
                     f"must be >= run.output_every = {cfg.run.output_every!r} s (the table "
                     "rows bound the step, so that no step jumps over the pulse)"))
     return out
+
+
+def switching_problems(cfg: RunConfig) -> list[Problem]:
+    """``[switching]`` watches a magnetic layer that exists."""
+    spec = cfg.switching
+    if spec is None or spec.layer is None:
+        return []
+    names = [layer.name for layer in cfg.layer]
+    if spec.layer not in names:
+        return [("switching.layer", spec.layer,
+                 f"must be one of the layers: {choices(spec.layer, names)}")]
+    layer = cfg.layer[names.index(spec.layer)]
+    material = cfg.material.get(layer.material)
+    if material is not None and not material.magnetic:
+        return [("switching.layer", spec.layer,
+                 "must be a magnetic layer (its material has Ms = 0)")]
+    return []
 
 
 def _components(j: Any) -> tuple[float, ...]:

@@ -24,6 +24,7 @@ from .sections import (
     TorqueConfig,
     TransportConfig,
 )
+from .switching import SwitchingConfig
 
 __all__ = ["RunConfig"]
 
@@ -52,6 +53,9 @@ class RunConfig(SchemaModel):
     torque: TorqueConfig = Field(default_factory=TorqueConfig, description="[torque.*] tables")
     pulse: PulseConfig | None = Field(
         None, description="[pulse] table: time form of every current; omitted = on from t = 0"
+    )
+    switching: SwitchingConfig | None = Field(
+        None, description="[switching] table: read the switching time; omitted = not read"
     )
     relax: RelaxConfig = Field(default_factory=RelaxConfig, description="[relax] table")
     run: RunParams = Field(description="[run] table with at least duration and output_every")

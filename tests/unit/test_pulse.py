@@ -16,8 +16,8 @@ from _config_samples import base, with_torques
 
 from spintorque import Grid, Material, Sample
 from spintorque.config import ConfigError, config_from_dict
-from spintorque.dynamics.torques import Slonczewski
 from spintorque.drive import Stop, drive
+from spintorque.dynamics.torques import Slonczewski
 from spintorque.io.errors import UserError
 from spintorque.problem import Problem, Stepping
 from spintorque.simulation import build

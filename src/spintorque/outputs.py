@@ -36,7 +36,22 @@ class TableFormat:
 
     @cached_property
     def _slabs(self) -> list[tuple[str, int, int]]:
-        return self.problem.sample.magnetic_layers()
+        sample = self.problem.sample
+        if sample.is_layered():
+            return sample.magnetic_layers()
+        # shaped or side-by-side regions: averaged by mask (see averages), listed bottom first
+        regions = [(name, *sample.z_range(name))
+                   for name, mat in zip(sample.names, sample.materials, strict=True)
+                   if mat.magnetic and sample.mask(name).any()]
+        return sorted(regions, key=lambda t: t[1])
+
+    @cached_property
+    def _masks(self) -> dict[str, np.ndarray] | None:
+        """Cell masks of the magnetic regions when they are not all full-plane slabs."""
+        sample = self.problem.sample
+        if sample.is_layered():
+            return None
+        return {name: sample.mask(name) & sample.magnetic for name, _, _ in self._slabs}
 
     def columns(self) -> list[str]:
         """Header cells, ``name (unit)``."""
@@ -56,6 +71,13 @@ class TableFormat:
         """<m> over all magnetic cells and per magnetic layer (full-plane z slabs); sums over
         the slabs rather than boolean indexing (no copies)."""
         total, count, per_layer = np.zeros(3), 0, {}
+        if self._masks is not None:
+            for name, mask in self._masks.items():
+                part, n = m[mask].sum(axis=0), int(mask.sum())
+                per_layer[name] = part / max(n, 1)
+                total += part
+                count += n
+            return (total / count if count else total), per_layer
         for name, k0, k1 in self._slabs:
             part = m[:, :, k0:k1].sum(axis=(0, 1, 2))
             n = m.shape[0] * m.shape[1] * (k1 - k0)
@@ -79,7 +101,7 @@ class TableFormat:
             from_field = getattr(term, "energy_from_field", None)
             energies.append(float(from_field(m, h)) if from_field is not None
                             else float(term.energy(m, t)))
-        cross(m, total, out=mxh)
+        self.problem.llg.free_cells(cross(m, total, out=mxh))  # frozen cells are held
         torque = float(np.sqrt(np.max(np.einsum("ijkl,ijkl->ijk", mxh, mxh))))
         return energies, torque
 

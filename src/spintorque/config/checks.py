@@ -20,8 +20,11 @@ from .base import (
     REL_TOL,
     whole,
 )
+from .geometry import geometry_config_problems, region_cell_problems
 from .initial_files import initial_file_problems
+from .interlayer import interlayer_problems
 from .scales import scale_problems
+from .thermal import thermal_problems
 
 if TYPE_CHECKING:
     from .run_config import RunConfig
@@ -34,12 +37,18 @@ def cross_problems(cfg: RunConfig, context: dict) -> list[Problem]:
     once the rest passes, then the memory guard (unless ``context["check_memory"]`` is false),
     then the initial-state files are opened (:mod:`.initial_files`)."""
     problems = geometry_problems(cfg)
+    problems += geometry_config_problems(cfg)
     problems += reference_problems(cfg)
     problems += run_problems(cfg)
+    problems += thermal_problems(cfg)
+    if not problems:
+        problems += interlayer_problems(cfg)
     if not problems:
         problems += scale_problems(cfg)
     if not problems and context.get("check_memory", True):
         problems += memory_problems(cfg)
+    if not problems:
+        problems += region_cell_problems(cfg)
     if not problems:
         problems += initial_file_problems(cfg)
     return problems
@@ -108,6 +117,10 @@ def reference_problems(cfg: RunConfig) -> list[Problem]:
                         (f"layer[{i}].initial.vortex.center[{a}]", vortex.center[a],
                          f"must lie in [0, mesh.size[{a}] = {cfg.mesh.size[a]!r}] m")
                     )
+    for reg in cfg.region:  # regions are named like layers
+        names.append(reg.name)
+        if reg.material in cfg.material and cfg.material[reg.material].magnetic:
+            magnetic.add(reg.name)
     if not out and not magnetic:
         out.append(("layer", names, "at least one layer must be magnetic (material Ms > 0)"))
     if cfg.field is not None:
@@ -174,7 +187,7 @@ def run_problems(cfg: RunConfig) -> list[Problem]:
              f"too small: every step is at most dt_max, so duration / dt_max must be <= "
              f"{MAX_FIXED_STEPS} steps")
         )
-    return out + pulse_problems(cfg) + switching_problems(cfg)
+    return out + pulse_problems(cfg) + switching_problems(cfg) + frozen_problems(cfg)
 
 
 def pulse_problems(cfg: RunConfig) -> list[Problem]:
@@ -196,6 +209,17 @@ def pulse_problems(cfg: RunConfig) -> list[Problem]:
                     f"must be >= run.output_every = {cfg.run.output_every!r} s (the table "
                     "rows bound the step, so that no step jumps over the pulse)"))
     return out
+
+
+def frozen_problems(cfg: RunConfig) -> list[Problem]:
+    """Frozen materials need a scheme that moves only what the right-hand side moves."""
+    used = {layer.material for layer in cfg.layer}
+    frozen = sorted(key for key in used if key in cfg.material and cfg.material[key].frozen)
+    if frozen and cfg.run.integrator == "gspm":
+        return [("run.integrator", "gspm",
+                 f"cannot hold material(s) {frozen} frozen (gspm's implicit exchange solve "
+                 "moves every magnetic cell); use 'rk45', 'rk43' or a fixed-step scheme")]
+    return []
 
 
 def switching_problems(cfg: RunConfig) -> list[Problem]:

@@ -73,7 +73,13 @@ class LLG:
         a = sample.param("alpha") if alpha is None else np.full(sample.grid.shape, float(alpha))
         g = sample.param("gamma0")
         self.alpha = a
+        frozen = sample.frozen
+        # frozen cells (fixed spins): no precession, damping or noise (prefactor 0) and no
+        # torque (masked after the torques are added)
+        self._free = (~frozen).astype(float)[..., None] if frozen.any() else None
         self._pref = (-g / (1.0 + a * a))[..., None]
+        if self._free is not None:
+            self._pref = self._pref * self._free
         self._alpha = a[..., None]
         shape = sample.grid.vshape
         self.h = np.zeros(shape)
@@ -106,7 +112,15 @@ class LLG:
             out *= self._pref
         for torque in self.torques:
             out += torque.rate(m, t, self._torque_buf)
+        if self._free is not None and self.torques:
+            out *= self._free
         return out
+
+    def free_cells(self, v: np.ndarray) -> np.ndarray:
+        """``v`` (a per-cell vector field) set to zero in frozen cells, in place."""
+        if self._free is not None:
+            v *= self._free
+        return v
 
     def field_rate(self, m: np.ndarray, h: np.ndarray, out: np.ndarray) -> np.ndarray:
         """The LL rate −γ0/(1+α²) [m × h + α m × (m × h)] [1/s] of a field h [A/m] alone at m.
@@ -127,6 +141,6 @@ class LLG:
         """(max, root mean square over the cells) of |m × H| [A/m], from one field evaluation;
         the mean is the smoother measure of progress, the max the convergence criterion."""
         h = self.field.field(m, t, out=self.h)
-        mxh = cross(m, h, out=self._mxh)
+        mxh = self.free_cells(cross(m, h, out=self._mxh))  # frozen cells never relax
         sq = np.einsum("ijkl,ijkl->ijk", mxh, mxh)
         return float(np.sqrt(np.max(sq))), float(np.sqrt(np.mean(sq)))

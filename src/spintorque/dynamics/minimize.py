@@ -52,7 +52,7 @@ def _evaluate(
     ``(energy [J], sum of |term energies| [J], max |m × H| [A/m])``."""
     h, parts = llg.field.field_and_energies(m, t, out=llg.h)
     cross(m, h, out=tmp)
-    cross(m, tmp, out=g)
+    llg.free_cells(cross(m, tmp, out=g))  # frozen cells do not move
     torque = float(np.sqrt(np.max(np.einsum("ijkl,ijkl->ijk", g, g))))
     return float(sum(parts.values())), float(sum(abs(v) for v in parts.values())), torque
 

@@ -134,6 +134,10 @@ class GSPM(FixedStepMixin):  # operators are built (and cached) per dt
                 f"gspm: llg.torques = {names}: torques other than fields are not supported by "
                 "gspm; use rk45 (the spin-accumulation coupling as a field term is fine)"
             )
+        if llg.sample.frozen.any():
+            raise ValueError("gspm: the sample has frozen cells (a material with frozen = true), "
+                             "which gspm's implicit exchange solve would move; use rk45, rk43 "
+                             "or a fixed-step Runge-Kutta scheme")
         exchange = [term for term in llg.field.terms if isinstance(term, Exchange)]
         if len(exchange) > 1:
             raise ValueError(f"gspm: {len(exchange)} Exchange terms in the field; need at most one")

@@ -56,6 +56,19 @@ def _vector(name: str, value: Sequence[float], unit: bool = False) -> np.ndarray
     return vec
 
 
+def _current_field(sample: Sample, value) -> np.ndarray:
+    """A current density [A/m²]: a uniform 3-vector, or a per-cell field ``grid.vshape`` (from an
+    array or an object with a ``cell`` array, such as a ``CurrentField``)."""
+    value = getattr(value, "cell", value)
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim <= 1:
+        return _vector("current_density", value)
+    if arr.shape != sample.grid.vshape or not np.all(np.isfinite(arr)):
+        raise ValueError(f"current_density: a per-cell field must be finite with shape "
+                         f"{sample.grid.vshape}, got shape {arr.shape}")
+    return arr
+
+
 def _per_cell(sample: Sample, key: str, value: float | None) -> np.ndarray:
     """The material parameter ``key`` per cell, or ``value`` everywhere if given."""
     if value is None:
@@ -126,7 +139,10 @@ class ZhangLi:
     Parameters
     ----------
     sample : the sample; the torque acts in its magnetic cells (per-cell Ms, α, P)
-    current_density : (jx, jy, jz) [A/m²], uniform, conventional current
+    current_density : (jx, jy, jz) [A/m²], uniform, conventional current; or a per-cell field
+        ``grid.vshape`` [A/m²] (e.g. ``ChargeSolution.current_density``), or a
+        :class:`~spintorque.transport.current_field.CurrentField` on the sample grid (its
+        cell-centred values)
     P : spin polarization; None takes each material's ``P``
     xi : non-adiabaticity ξ (dimensionless)
     convention : ``"mumax3"`` divides u by (1+ξ²) (what the diffusion model's local limit gives,
@@ -142,7 +158,7 @@ class ZhangLi:
     def __init__(
         self,
         sample: Sample,
-        current_density: Sequence[float],
+        current_density: Sequence[float] | np.ndarray,
         P: float | None = None,
         xi: float = 0.0,
         convention: str = "mumax3",
@@ -154,7 +170,7 @@ class ZhangLi:
         if boundary not in DERIVATIVE_BOUNDARIES:
             raise ValueError(f"boundary = {boundary!r}; allowed: {DERIVATIVE_BOUNDARIES}")
         self.sample = sample
-        self.current_density = _vector("current_density", current_density)
+        self.current_density = _current_field(sample, current_density)
         self.xi = _finite("xi", xi)
         self.convention = convention
         grid = sample.grid
@@ -239,7 +255,9 @@ class Slonczewski:
     ----------
     sample : the sample (per-cell Ms, α, γ0)
     current_density : J [A/m²] through the free layer; positive when electrons flow from the
-        fixed layer into the free layer, which drives m towards p (OOMMF's sign)
+        fixed layer into the free layer, which drives m towards p (OOMMF's sign); a number, or
+        per cell ``grid.shape`` [A/m²] (a non-uniform current, e.g. ``−j_z`` of a charge
+        solution for a fixed layer below the free layer)
     p : fixed-layer polarization direction (normalized here)
     P, Lambda, eps_prime : polarization, asymmetry Λ > 0 and field-like ε′; None takes each
         material's value
@@ -257,7 +275,7 @@ class Slonczewski:
     def __init__(
         self,
         sample: Sample,
-        current_density: float,
+        current_density: float | np.ndarray,
         p: Sequence[float],
         P: float | None = None,
         Lambda: float | None = None,
@@ -271,7 +289,14 @@ class Slonczewski:
             raise ValueError(f"thickness_convention = {thickness_convention!r}; allowed: "
                              f"{list(THICKNESS_CONVENTIONS)}")
         self.sample = sample
-        self.current_density = _finite("current_density", current_density)
+        if np.ndim(current_density) == 0:
+            self.current_density = _finite("current_density", current_density)
+        else:
+            jc = np.asarray(current_density, dtype=float)
+            if jc.shape != sample.grid.shape or not np.all(np.isfinite(jc)):
+                raise ValueError(f"current_density: a per-cell field must be finite with shape "
+                                 f"{sample.grid.shape}, got shape {jc.shape}")
+            self.current_density = jc
         self.p = _vector("p", p, unit=True)
         grid = sample.grid
         if region is not None and region not in sample.names:

@@ -33,6 +33,7 @@ import numpy as np
 from ..constants import MU0
 from ..fields.base import write_or_add
 from ..materials import Sample
+from .current_field import CurrentField
 from .diffusion import DiffusionModel, current_vector
 from .models import transport_model
 from .solver import TransportSolver
@@ -56,6 +57,14 @@ def _scaled_extrapolation(out, sa, sb, f, c, accumulate):
                 out[j] = v
 
 
+def _nonzero(current) -> bool:
+    """True if a current density (vector, cell array or field) has a nonzero value."""
+    if isinstance(current, CurrentField):
+        return any(bool(np.any(f)) for f in current.faces)
+    arr = np.asarray(current, dtype=float)
+    return bool(np.any(current_vector(current))) if arr.ndim <= 1 else bool(np.any(arr))
+
+
 class SpinAccumulationField:
     """Field term ``c s / mu0`` [A/m] from the spin accumulation solved self-consistently with m.
 
@@ -66,7 +75,9 @@ class SpinAccumulationField:
         ``"diffusion"`` (ZLF), ``"moment"``), or a model instance (then ``bc``,
         ``z_refine``, ``a``, ``sign_e`` are ignored; a nonzero ``current_density`` replaces the
         model's current)
-    current_density : A/m²; scalar (along z), 3-vector, or a callable ``t [s] -> either``
+    current_density : A/m²; scalar (along z), 3-vector, a non-uniform field (a
+        :class:`~.current_field.CurrentField` such as ``ChargeSolution.field``, or a cell array
+        ``vshape``), or a callable ``t [s] -> any of these``
     bc, z_refine, sign_e : see :class:`DiffusionModel`; ``a`` : moment-model coefficient
     method, preconditioner, rtol : see :class:`TransportSolver`
     mode : ``"quasistatic"`` (default) or ``"implicit"`` (time-dependent, module docstring)
@@ -110,8 +121,8 @@ class SpinAccumulationField:
         if isinstance(model, str):
             model = transport_model(model).build(sample, j0, bc=bc, z_refine=z_refine,
                                                  sign_e=sign_e, a=a)
-        elif not callable(current_density) and np.any(current_vector(current_density)):
-            model.current = current_vector(current_density)
+        elif not callable(current_density) and _nonzero(current_density):
+            model.current = model.as_current(current_density)
         self.model = model
         self.solver = TransportSolver(
             model, method=method, preconditioner=preconditioner, rtol=rtol
@@ -141,9 +152,10 @@ class SpinAccumulationField:
         return self.model.mesh.to_grid(self._s_cells)
 
     def current(self, t: float = 0.0) -> np.ndarray:
-        """Current density vector [A/m²] at time t [s]."""
+        """Current density [A/m²] at time t [s]: a vector, or a field (:meth:`DiffusionModel.
+        as_current`)."""
         if self._current_fn is not None:
-            return current_vector(self._current_fn(t))
+            return self.model.as_current(self._current_fn(t))
         return self.model.current
 
     def solve(self, m: np.ndarray, t: float = 0.0) -> np.ndarray:

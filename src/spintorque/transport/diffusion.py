@@ -11,6 +11,14 @@ Sign convention (docs/theory/transport.md, signs and conventions): positive j is
 current along +z (from FM1 at low z to FM2); electrons, which carry the spin, move the other way, so
 the drift is J_s = −(β μB/|e|) m ⊗ j: ``sign_e = -1`` (default). ``sign_e = +1`` is the e > 0 form
 of the magnum.fe documentation, where s at an FM→NM interface (current FM→NM) is parallel to m.
+
+Non-uniform current (a :class:`~.current_field.CurrentField`, e.g. from the charge solver of
+:mod:`.charge`): the drift at the face f between cells L and R uses that face's own normal current
+j_f in both half cells, d_L = j_f q_L m_L and d_R = j_f q_R m_R, in the same two-point flux as the
+uniform case (docs/theory/transport.md, charge current). Since the charge solution's j_f is
+divergence-free cell by cell, a uniform m carries no spurious spin source, and a uniform field
+(j_f = j_a on every face along a) gives exactly the uniform-current system. A uniform vector keeps
+the original (fastest) path.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import scipy.sparse as sp
 
 from ..constants import E_CHARGE, MU_B
 from ..materials import Sample
+from .current_field import CurrentField, drift_rhs_general, drift_rhs_harmonic
 from .fv import FVOperator, TransportMesh
 
 
@@ -144,7 +153,10 @@ class DiffusionModel:
     ----------
     sample : Sample; per region D0 [m²/s], beta, beta_prime, lambda_sf [m] and the s-d coupling
         (``effective_lambda_J``, ``omega_J``) are used. Cells with D0 = 0 are not in the domain.
-    current_density : uniform charge current density [A/m²], scalar (along z) or 3-vector
+    current_density : charge current density [A/m²]: uniform, a scalar (along z) or 3-vector
+        (the fast path); or non-uniform, a :class:`~.current_field.CurrentField` (e.g. from
+        :class:`~.charge.ChargeSolver`) or a cell array, on the sample grid or the transport
+        mesh (``vshape``); see :meth:`as_current` and the module docstring
     bc : outer boundary condition of the conducting domain, ``"N"`` or ``"Z"`` (see :mod:`.fv`)
     z_refine : transport sub-cells per magnetization cell along z
     sign_e : sign of the carrier charge in the drift term (-1: electrons;
@@ -168,7 +180,8 @@ class DiffusionModel:
         self.sample = sample
         self.mesh = TransportMesh(sample, z_refine)
         self.op = FVOperator(self.mesh, bc)
-        self.current = current_vector(current_density)
+        self._field_cache: tuple | None = None
+        self.current = self.as_current(current_density)
         self.sign_e = float(sign_e)
         mesh = self.mesh
         d0 = mesh.cell_param("D0")
@@ -198,20 +211,26 @@ class DiffusionModel:
 
         ``drift[a, :, i]`` is the drift spin flux of cell i along axis a; see the module docstring.
         """
-        j = self.current if current is None else current_vector(current)
+        j = self.current if current is None else self.as_current(current)
+        # a field: its cell-centred j, (3, 1, N) (the assembly uses the face currents instead)
+        jc = self._field_arrays(j)[2].T[:, None, :] if isinstance(j, CurrentField) else None
         D = -(self._two_d0 * self._bbp) * (mc[:, None, :] * mc[None, :, :])
         R = -self._omega_j * cross_matrix(mc)
         for c in range(3):
             D[c, c] += self._two_d0
             R[c, c] += self._inv_tau_sf
         qm = self._q * mc
-        drift = j[:, None, None] * qm[None, :, :]
+        drift = (j[:, None, None] if jc is None else jc) * qm[None, :, :]
         return D, drift, R
 
     def system(
         self, m: np.ndarray, current: np.ndarray | None = None, shift: float = 0.0
     ) -> tuple[sp.bsr_matrix, np.ndarray]:
         """Matrix K and right-hand side b of ``(shift + K) s = b`` for m on the sample grid."""
+        if isinstance(self.current if current is None else self.as_current(current),
+                      CurrentField):
+            cell, off, b = self.system_blocks(m, current, shift)
+            return self.op.to_bsr(cell, off), b
         D, drift, R = self.coefficients(self.cell_m(m), current)
         return self.op.assemble(D, drift, R, shift)
 
@@ -219,9 +238,11 @@ class DiffusionModel:
         self, m: np.ndarray, current: np.ndarray | None = None, shift: float = 0.0
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(cell, off, b)`` of the same system, see :meth:`.fv.FVOperator.assemble_blocks`."""
-        j = self.current if current is None else current_vector(current)
+        j = self.current if current is None else self.as_current(current)
         n = self.ncells
         m_flat = np.ascontiguousarray(m).reshape(-1, 3)
+        if isinstance(j, CurrentField):
+            return self._system_blocks_field(m_flat, j, shift)
         use_drift = bool(np.any(j))
         E, ev, R = np.empty((n, 3, 3)), np.empty((n, 1, 3)), np.empty((n, 3, 3))
         if _cell_inverse_kernel(m_flat, self._src, self._magnetic_cells, self._two_d0,
@@ -241,6 +262,79 @@ class DiffusionModel:
         _cell_kernel(m_flat, self._src, self._magnetic_cells, self._two_d0, self._bbp,
                      self._omega_j, self._inv_tau_sf, self._q, j, self._flux_a, D, drift, R)
         return self.op.assemble_cells(D, drift if use_drift else None, R, shift)
+
+    # -- non-uniform current ------------------------------------------------------------------
+    def as_current(self, value) -> np.ndarray | CurrentField:
+        """A current density [A/m²] as this model takes it: a uniform 3-vector (scalar: along
+        z), or a :class:`CurrentField` on the transport mesh. Cell arrays (``vshape`` of the
+        sample grid or of the transport mesh) become fields by :meth:`CurrentField.from_cells`;
+        fields on the sample grid are refined along z (:meth:`CurrentField.refined_z`)."""
+        if isinstance(value, CurrentField):
+            field = value
+        else:
+            arr = np.asarray(value, dtype=float) if not np.isscalar(value) else None
+            if arr is None or arr.ndim <= 1:
+                return current_vector(value)
+            grids = {self.sample.grid.vshape: self.sample.grid, self.mesh.grid.vshape:
+                     self.mesh.grid}
+            if arr.shape not in grids:
+                raise ValueError(f"current density field of shape {arr.shape}: expected "
+                                 f"{self.sample.grid.vshape} (sample grid) or "
+                                 f"{self.mesh.grid.vshape} (transport mesh)")
+            field = CurrentField.from_cells(grids[arr.shape], arr)
+        g, fine = field.grid, self.mesh.grid
+        if g.n == fine.n:
+            return field
+        sg = self.sample.grid
+        if g.n == sg.n:
+            return field.refined_z(self.mesh.z_refine)
+        raise ValueError(f"current field on a grid of {g.n} cells: expected {sg.n} (sample grid) "
+                         f"or {fine.n} (transport mesh)")
+
+    def _field_arrays(self, field: CurrentField) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(j on each interior face of :attr:`op`, j on each boundary face, cell-centred j
+        ``(N, 3)``) of a field on the transport mesh [A/m²]; the last field's are cached."""
+        if self._field_cache is not None and self._field_cache[0] is field:
+            return self._field_cache[1]
+        op, mesh = self.op, self.mesh
+        if not hasattr(self, "_face_lookup"):
+            pos = np.argwhere(mesh.conducting)  # unknown i sits at pos[i] (C order)
+            interior = field.face_index(pos[op.L], op.face_axis, np.ones(op.nfaces, bool))
+            bsign = np.asarray(op._bdiv[op.bcell, np.arange(op.bcell.size)]).ravel()
+            boundary = field.face_index(pos[op.bcell], op.baxis, bsign > 0)
+            self._face_lookup = (interior, boundary)
+        flat = field.flat_faces()
+        arrays = (np.ascontiguousarray(flat[self._face_lookup[0]]),
+                  flat[self._face_lookup[1]], field.cell[mesh.conducting])
+        self._field_cache = (field, arrays)
+        return arrays
+
+    def _system_blocks_field(self, m_flat: np.ndarray, field: CurrentField, shift: float):
+        """:meth:`system_blocks` for a non-uniform current: the matrix without drift, then the
+        drift of each face's own current (module docstring, non-uniform current)."""
+        n, op = self.ncells, self.op
+        jf, jb, _ = self._field_arrays(field)
+        E, ev, R = np.empty((n, 3, 3)), np.empty((n, 1, 3)), np.empty((n, 3, 3))
+        if _cell_inverse_kernel(m_flat, self._src, self._magnetic_cells, self._two_d0,
+                                self._bbp, self._omega_j, self._inv_tau_sf, self._q,
+                                self._flux_a, E, ev, R):
+            cell, off, b = op.assemble_inverses(E, None, np.ones(3), R, shift, None)
+            drift_rhs_harmonic(off, ev, jf, op.L, op.R, op.face_h, b.reshape(-1, 3))
+        else:
+            D, drift = np.empty((n, 3, 3)), np.empty((n, 3, 3))
+            _cell_kernel(m_flat, self._src, self._magnetic_cells, self._two_d0, self._bbp,
+                         self._omega_j, self._inv_tau_sf, self._q, np.zeros(3), self._flux_a,
+                         D, drift, R)
+            cell, off, b = op.assemble_cells(D, None, R, shift)
+            v = self._q[:, None] * m_flat[self._src] * self._magnetic_cells[:, None]
+            drift_rhs_general(D, np.ascontiguousarray(v), jf, op.L, op.R, op.face_h,
+                              b.reshape(-1, 3))
+        if self.op.bc == "N" and op.bcell.size and np.any(jb):
+            cells = op.bcell
+            bdrift = ((jb * self._q[cells])[:, None] * m_flat[self._src[cells]]
+                      * self._magnetic_cells[cells, None])
+            b -= (op._bdiv @ bdrift).reshape(-1)
+        return cell, off, b
 
     def interface_values(self, m: np.ndarray, s: np.ndarray, current=None) -> np.ndarray:
         """s at the interior faces (two-point reconstruction), ``(nfaces, 3)`` [A/m]."""

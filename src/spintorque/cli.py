@@ -203,8 +203,13 @@ def summary(cfg: Any, source: str = "config") -> str:
         mat = cfg.material[layer.material]
         kind = f"Ms = {mat.Ms:.4g} A/m" if mat.magnetic else "non-magnetic"
         init = f", initial {layer.initial.kind}" if layer.initial is not None else ""
+        shape = f", {layer.shape.kind} shape" if getattr(layer, "shape", None) else ""
         lines.append(f"    {name:<12} {layer.thickness * 1e9:8.4g} nm  z cells {k0}..{k1 - 1}  "
-                     f"material {layer.material!r} ({kind}){init}")
+                     f"material {layer.material!r} ({kind}){init}{shape}")
+    for reg in getattr(cfg, "region", []):  # [[region]] tables, placed over the layers
+        where = f"{reg.shape.kind} shape" if reg.shape is not None else "mask file"
+        z = "all z" if reg.z is None else f"z {reg.z[0] * 1e9:.4g}..{reg.z[1] * 1e9:.4g} nm"
+        lines.append(f"    region {reg.name:<12} {where}, {z}, material {reg.material!r}")
     terms = ["exchange"]
     if any(cfg.material[la.material].Ku != 0 for la in cfg.layer):
         terms.append("anisotropy")

@@ -127,5 +127,6 @@ def initial_state(cfg: Any, sample: Sample) -> np.ndarray:
     grid or on the layer alone). Layers without ``initial`` start along +x."""
     magnetic = {name for name, mat in zip(sample.names, sample.materials, strict=True)
                 if mat.magnetic}
+    entries = [*cfg.layer, *getattr(cfg, "region", [])]  # [[region]] tables take the same forms
     return combine(sample, {layer.name: layer_state(sample, layer.name, layer.initial)
-                            for layer in cfg.layer if layer.name in magnetic})
+                            for layer in entries if layer.name in magnetic})

@@ -8,13 +8,18 @@ turns per-region parameters into per-cell arrays.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .constants import GAMMA0, HBAR, MU0
+from .io.errors import UserError
 from .mesh import Grid
+
+if TYPE_CHECKING:
+    from .geometry import MaskSpec
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,11 @@ class Material:
 
 VACUUM = Material()
 
+#: name of the region of cells that no shape or mask of :meth:`Sample.from_regions` covers
+EMPTY = "empty"
+#: parameters read per region by the transport (not through ``Sample.param``): no per-cell values
+_PER_REGION_ONLY = ("name", "D0", "beta", "beta_prime", "lambda_sf", "J_sd", "lambda_J", "c_sd")
+
 
 @dataclass(frozen=True)
 class Sample:
@@ -115,12 +125,16 @@ class Sample:
     region : int array, shape ``grid.shape``
     materials : one Material per region
     names : one name per region (e.g. layer names ``"FM1"``, ``"spacer"``)
+    overrides : per-cell values ``(key, array)`` that replace the materials' values of a
+        parameter (made by :meth:`with_param`; read-only arrays of ``grid.shape``, ``grid.vshape``
+        for ``axis``)
     """
 
     grid: Grid
     region: np.ndarray
     materials: tuple[Material, ...]
     names: tuple[str, ...] = field(default=())
+    overrides: tuple[tuple[str, np.ndarray], ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         region = np.asarray(self.region, dtype=np.int16)
@@ -135,6 +149,7 @@ class Sample:
         if len(names) != len(self.materials):
             raise ValueError("need one name per region")
         object.__setattr__(self, "names", names)
+        object.__setattr__(self, "overrides", tuple(self.overrides))
 
     # -- construction helpers -------------------------------------------------------------
     @classmethod
@@ -187,14 +202,99 @@ class Sample:
             k0 += k
         return cls(grid, region, tuple(m for _, _, m in layers), tuple(n for n, _, _ in layers))
 
+    @classmethod
+    def from_regions(
+        cls, grid: Grid, regions: Sequence[tuple[str, Material, MaskSpec]],
+    ) -> Sample:
+        """Regions ``(name, material, shape_or_mask)`` on ``grid``, later entries over earlier
+        ones; cells in none form the region ``"empty"`` (:data:`VACUUM`: Ms = 0, D0 = 0, no
+        moment and no conduction). ``shape_or_mask``: a :class:`~spintorque.geometry.Shape`, a
+        boolean array of ``grid.shape`` (or ``(nx, ny)``, taken for every z), a ``.npy`` or
+        ``.ovf`` file (nonzero = inside), or a callable ``f(x, y, z)`` of cell centres [m]
+        (:func:`spintorque.geometry.region_mask`). A cell belongs to a shape when its centre
+        does (staircase). Unique names, none called ``"empty"``, and every region with at least
+        one cell, else :class:`~spintorque.io.errors.UserError`."""
+        from .geometry import region_index
+
+        names = [str(name) for name, _, _ in regions]
+        for name in names:
+            if name == EMPTY or names.count(name) > 1:
+                raise UserError(f"region name {name!r}: names must be unique and not {EMPTY!r} "
+                                "(the name of the cells outside every region)")
+        for name, mat, _ in regions:
+            if not isinstance(mat, Material):
+                raise UserError(f"region {name!r}: material is a {type(mat).__name__}; need a "
+                                "spintorque.Material")
+        index = region_index(grid, [(name, spec) for name, _, spec in regions])
+        mats = [mat for _, mat, _ in regions]
+        if (index < 0).any():
+            index = np.where(index < 0, len(mats), index).astype(np.int16)
+            mats.append(VACUUM)
+            names.append(EMPTY)
+        return cls(grid, index, tuple(mats), tuple(names))
+
+    def with_param(
+        self, key: str, values: float | np.ndarray | Callable[..., Any], region: str | None = None,
+    ) -> Sample:
+        """A new Sample whose parameter ``key`` takes per-cell ``values`` in ``region`` (None:
+        every cell); the other cells keep their value. ``values``: a number, an array of
+        ``grid.shape`` (``grid.vshape`` for ``axis``), or a callable ``f(x, y, z)`` of cell
+        centres [m] returning such values (for ``axis``: ``(..., 3)`` or a 3-tuple of arrays).
+        Every term that reads :meth:`param` / :meth:`axis` sees them. Units as in
+        :class:`Material`; axis vectors are normalized. Transport parameters (``D0``, ``beta``,
+        ``beta_prime``, ``lambda_sf``, ``J_sd``, ``lambda_J``, ``c_sd``) are read per region and
+        cannot vary within one."""
+        allowed = [k for k in Material.__dataclass_fields__ if k not in _PER_REGION_ONLY]
+        if key not in allowed:
+            raise UserError(f"with_param: key = {key!r}; per-cell values are allowed for "
+                            f"{allowed} (the transport reads its parameters per region)")
+        grid, is_axis = self.grid, key == "axis"
+        shape = grid.vshape if is_axis else grid.shape
+        if callable(values):
+            x, y, z = grid.coordinates()
+            values = values(x, y, z)
+            if is_axis and isinstance(values, (tuple, list)) and len(values) == 3:
+                values = np.stack(np.broadcast_arrays(*values), axis=-1)
+        try:
+            arr = np.broadcast_to(np.asarray(values, dtype=float), shape)
+        except ValueError:
+            raise UserError(f"with_param({key!r}): values of shape {np.shape(values)}; expected "
+                            f"a number or the grid's {shape}") from None
+        cells = np.ones(grid.shape, bool) if region is None else self.mask(region)
+        if not np.all(np.isfinite(arr[cells])):
+            raise UserError(f"with_param({key!r}): values must be finite in the cells set")
+        if key in ("Ms", "A", "alpha") and np.any(arr[cells] < 0):
+            raise UserError(f"with_param({key!r}): values must be >= 0")
+        old = self.axis() if is_axis else self.param(key)
+        if is_axis:
+            norm = np.linalg.norm(arr, axis=-1)
+            if np.any(norm[cells] == 0):
+                raise UserError("with_param('axis'): axis vectors must be nonzero")
+            arr = arr / np.where(norm > 0, norm, 1.0)[..., None]
+            new = np.where(cells[..., None], arr, old)
+        else:
+            new = np.where(cells, arr, old)
+        new = np.ascontiguousarray(new, dtype=float)
+        new.setflags(write=False)
+        kept = tuple((k, v) for k, v in self.overrides if k != key)
+        return Sample(grid, self.region, self.materials, self.names, (*kept, (key, new)))
+
     # -- per-cell views -------------------------------------------------------------------
     def param(self, key: str) -> np.ndarray:
-        """Per-cell array of a scalar material parameter, shape ``grid.shape``."""
+        """Per-cell array of a scalar material parameter, shape ``grid.shape`` (the
+        :meth:`with_param` values where given)."""
+        for k, v in self.overrides:
+            if k == key:
+                return v.copy()
         values = np.array([float(getattr(m, key)) for m in self.materials])
         return values[self.region]
 
     def axis(self) -> np.ndarray:
-        """Per-cell anisotropy axis, shape ``grid.vshape``."""
+        """Per-cell anisotropy axis, shape ``grid.vshape`` (the :meth:`with_param` values where
+        given)."""
+        for k, v in self.overrides:
+            if k == "axis":
+                return v.copy()
         return np.array([m.axis for m in self.materials])[self.region]
 
     @property
@@ -209,18 +309,39 @@ class Sample:
         return self.region == self.names.index(name)
 
     def z_range(self, name: str) -> tuple[int, int]:
-        """``(k0, k1)`` cell range along z of a layer made by :meth:`stack`."""
+        """``(k0, k1)``: the cells of region ``name`` lie in z cells ``k0 <= k < k1`` (for a layer
+        of :meth:`stack`, its slab; for any other region, the slab holding it)."""
         ks = np.nonzero(self.mask(name).any(axis=(0, 1)))[0]
+        if ks.size == 0:
+            raise UserError(f"region {name!r} has no cells")
         return int(ks[0]), int(ks[-1]) + 1
 
+    def is_slab(self, name: str) -> bool:
+        """Whether region ``name`` fills whole xy planes of the z cells it spans."""
+        k0, k1 = self.z_range(name)
+        return bool(self.mask(name)[:, :, k0:k1].all())
+
+    def is_layered(self) -> bool:
+        """Whether every magnetic region is a full-plane z slab (as made by :meth:`stack`)."""
+        return all(self.is_slab(n) for n, m in zip(self.names, self.materials, strict=True)
+                   if m.magnetic and self.mask(n).any())
+
     def magnetic_layers(self) -> list[tuple[str, int, int]]:
-        """Magnetic regions that are full-plane z slabs, as ``(name, k0, k1)``, bottom first."""
+        """Magnetic regions that are full-plane z slabs, as ``(name, k0, k1)``, bottom first.
+        A magnetic region that is not (a shape, regions side by side) is a
+        :class:`~spintorque.io.errors.UserError`: callers that need slabs cannot use it."""
         out = []
         for idx, mat in enumerate(self.materials):
             if not mat.magnetic:
                 continue
-            k0, k1 = self.z_range(self.names[idx])
-            out.append((self.names[idx], k0, k1))
+            name = self.names[idx]
+            k0, k1 = self.z_range(name)
+            if not self.is_slab(name):
+                raise UserError(f"magnetic region {name!r} is not a full-plane z layer (it "
+                                f"fills {int(self.mask(name).sum())} of the "
+                                f"{self.grid.n[0] * self.grid.n[1] * (k1 - k0)} cells of z "
+                                f"cells {k0}..{k1 - 1}); this needs a layered sample")
+            out.append((name, k0, k1))
         return sorted(out, key=lambda t: t[1])
 
     def average(self, m: np.ndarray, name: str | None = None) -> np.ndarray:

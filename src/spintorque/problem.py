@@ -241,6 +241,9 @@ class Problem:
             "alpha": self.alpha, "stepping": repr(self.stepping),
             "relaxation": repr(self.relaxation),
         }
+        if self.sample.overrides:  # per-cell parameters (Sample.with_param); absent: hash as before
+            data["overrides"] = [[key, hashlib.sha256(values.tobytes()).hexdigest()]
+                                 for key, values in self.sample.overrides]
         return config_hash(data)
 
     # -- drivers ----------------------------------------------------------------------------------

@@ -56,7 +56,12 @@ def as_config(cfg: RunConfig | dict) -> RunConfig:
 
 
 def build_sample(cfg: RunConfig) -> Sample:
-    """Layers of the config stacked along z, bottom first (:meth:`Sample.stack`)."""
+    """Layers of the config stacked along z, bottom first (:meth:`Sample.stack`); with layer
+    shapes or ``[[region]]`` tables, :func:`spintorque.config.geometry.shaped_sample`."""
+    from .config.geometry import shaped_sample, uses_geometry
+
+    if uses_geometry(cfg):
+        return shaped_sample(cfg)
     nx, ny, _ = cfg.grid_shape
     return Sample.stack((nx, ny), tuple(float(c) for c in cfg.mesh.cell), cfg.stack())
 
@@ -147,11 +152,20 @@ def run_hash(cfg: RunConfig) -> str:
     if isinstance(data.get("run"), dict):  # how the run is carried out, not what it computes
         data["run"].pop("checkpoint_every", None)
         data["run"].pop("threads", None)
+    # unused geometry keys leave the hash of a layer-stack config as it was before they existed
+    if not data.get("region"):
+        data.pop("region", None)
+    for layer in data.get("layer") or []:
+        if isinstance(layer, dict) and layer.get("shape") is None:
+            layer.pop("shape", None)
     files = {}
-    for layer in cfg.layer:
+    for layer in [*cfg.layer, *getattr(cfg, "region", [])]:
         path = layer.initial.file if layer.initial is not None else None
         if path is not None and Path(path).is_file():
             files[layer.name] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    for reg in getattr(cfg, "region", []):  # mask files by content too
+        if reg.mask is not None and Path(reg.mask).is_file():
+            files[f"{reg.name}.mask"] = hashlib.sha256(Path(reg.mask).read_bytes()).hexdigest()
     return config_hash({"config": data, "files": files})
 
 

@@ -32,6 +32,7 @@ from .base import (
     MAX_SNAPSHOTS,
     REL_TOL,
 )
+from .geometry import RegionConfig, ShapeConfig
 from .loading import MAX_FILE_BYTES, config_from_dict, dumps_toml, load_config, tomllib
 from .run_config import RunConfig
 from .sections import (
@@ -74,9 +75,11 @@ __all__ = [
     "PulseField",
     "RampField",
     "RandomInit",
+    "RegionConfig",
     "RelaxConfig",
     "RunConfig",
     "RunParams",
+    "ShapeConfig",
     "SineField",
     "SlonczewskiConfig",
     "TorqueConfig",

@@ -17,6 +17,7 @@ import numpy as np
 from ..io.errors import UserError
 from ..io.ovf import read_initial_state
 from ..mesh import Grid
+from .geometry import layer_cells_mask
 
 if TYPE_CHECKING:
     from .run_config import RunConfig
@@ -41,6 +42,9 @@ def initial_file_problems(cfg: RunConfig) -> list[Problem]:
         k0, k1 = slabs[layer.name]
         magnetic = np.zeros(grid.shape, bool)
         magnetic[:, :, k0:k1] = True  # a layer is a full-plane slab of one material
+        shaped = layer_cells_mask(cfg, i)  # ... unless it has a shape
+        if shaped is not None:
+            magnetic = shaped
         try:
             read_initial_state(layer.initial.file, grid, (nx, ny, k1 - k0), magnetic=magnetic)
         except UserError as exc:

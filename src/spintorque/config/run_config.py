@@ -12,6 +12,7 @@ from ..materials import Material
 from .base import Name, SchemaModel, raise_if
 from .checks import cross_problems
 from .pulse import PulseConfig
+from .geometry import RegionConfig
 from .sections import (
     DemagConfig,
     ExchangeConfig,
@@ -43,6 +44,9 @@ class RunConfig(SchemaModel):
     layer: list[LayerConfig] = Field(
         min_length=1, max_length=1000, description="[[layer]] tables, 1 to 1000, bottom to top"
     )
+    region: list[RegionConfig] = Field(
+        default_factory=list, max_length=1000, description="[[region]] tables: a material on "
+        "the cells of a shape or mask within a z range, over the layers; omitted = none")
     material: dict[Name, MaterialConfig] = Field(
         min_length=1, max_length=1000, description="[material.<key>] tables, 1 to 1000"
     )

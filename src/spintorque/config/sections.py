@@ -17,6 +17,7 @@ from ..dynamics.integrators.registry import DEFAULT_INTEGRATOR, INTEGRATORS, int
 from ..materials import Material
 from ..transport.models import NO_TRANSPORT
 from . import bounds
+from .geometry import ShapeConfig
 from .base import (
     Bool,
     CurrentDensity,
@@ -139,6 +140,10 @@ class LayerConfig(SchemaModel):
     material: Name = Field(description="key of a [material.<key>] table")
     initial: InitialConfig | None = Field(
         None, description="initial magnetization (magnetic layers only); default: uniform +x"
+    )
+    shape: ShapeConfig | None = Field(
+        None, description="xy cross-section (cylinder, ellipse, rectangle or polygon): the layer "
+        "is only the cells inside it, the rest of its slab empty; default: the whole slab"
     )
 
 

@@ -65,7 +65,8 @@ def memory_breakdown(config: RunConfig) -> dict[str, int]:
     """Estimated peak memory [bytes] of a validated config, by part (see module docstring)."""
     nx, ny, nz = config.grid_shape
     n = nx * ny * nz
-    mats = [config.material[la.material] for la in config.layer if la.material in config.material]
+    placed = [*config.layer, *getattr(config, "region", [])]  # layers and [[region]] tables
+    mats = [config.material[la.material] for la in placed if la.material in config.material]
     terms = 1  # exchange
     terms += any(m.Ku != 0 for m in mats)
     terms += config.field is not None

@@ -35,6 +35,7 @@ _LAZY = {
     "read_table": "io.table", "read_ovf": "io.ovf",
     "run": "simulation", "load_config": "config", "build": "simulation",
     "run_config": "simulation", "limit_threads": "threads",
+    "InterlayerExchange": "fields.interlayer", "hysteresis": "hysteresis",
 }
 
 __all__ = ["GAMMA0", "MU0", "Grid", "Material", "Sample", "__version__", *_LAZY]

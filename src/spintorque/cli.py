@@ -45,6 +45,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "compare": "spintorque.experiments.followup_cli:compare_cmd",
     "excursions": "spintorque.experiments.followup_cli:excursions_cmd",
     "model-difference": "spintorque.experiments.model_difference:main",
+    "hysteresis": "spintorque.hysteresis:hysteresis_cmd",
 }
 
 #: exit status for bad user input (as click uses for usage errors)
@@ -213,6 +214,9 @@ def summary(cfg: Any, source: str = "config") -> str:
     terms = ["exchange"]
     if any(cfg.material[la.material].Ku != 0 for la in cfg.layer):
         terms.append("anisotropy")
+    if getattr(cfg, "interlayer", None):
+        terms.append("interlayer (" + ", ".join(f"{'/'.join(c.pair)} J1 = {c.J1:.4g}, J2 = "
+                                                f"{c.J2:.4g} J/m^2" for c in cfg.interlayer) + ")")
     if cfg.field is not None:
         terms.append("zeeman" + (f" ({cfg.field.time.kind})" if cfg.field.time else ""))
     if cfg.demag.enabled:

@@ -124,9 +124,15 @@ def build(cfg: RunConfig | dict) -> Problem:
     """The :class:`Problem` a config describes (a dict is validated first)."""
     cfg = as_config(cfg)
     sample = build_sample(cfg)
-    terms: list[Any] = [Exchange(sample, float(cfg.exchange.interregion_scale))]
+    pair_A = {tuple(p.layers): float(p.A) for p in cfg.exchange.pair} or None
+    terms: list[Any] = [Exchange(sample, float(cfg.exchange.interregion_scale), pair_A=pair_A)]
     if any(mat.Ku != 0 for mat in sample.materials if mat.magnetic):
         terms.append(UniaxialAnisotropy(sample))
+    if cfg.interlayer:  # [[interlayer]]: RKKY across spacers
+        from .fields.interlayer import InterlayerExchange
+
+        terms.append(InterlayerExchange(sample, [(*c.pair, float(c.J1), float(c.J2))
+                                                 for c in cfg.interlayer]))
     if cfg.demag.enabled:
         from .fields.demag import Demag
 
@@ -158,6 +164,13 @@ def run_hash(cfg: RunConfig) -> str:
     for layer in data.get("layer") or []:
         if isinstance(layer, dict) and layer.get("shape") is None:
             layer.pop("shape", None)
+    # the same for unused interlayer keys; [hysteresis] is not part of a run's result (the
+    # sweep's own identity adds its fields, spintorque.hysteresis)
+    data.pop("hysteresis", None)
+    if not data.get("interlayer"):
+        data.pop("interlayer", None)
+    if isinstance(data.get("exchange"), dict) and not data["exchange"].get("pair"):
+        data["exchange"].pop("pair", None)
     files = {}
     for layer in [*cfg.layer, *getattr(cfg, "region", [])]:
         path = layer.initial.file if layer.initial is not None else None

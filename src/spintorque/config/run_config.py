@@ -26,6 +26,8 @@ from .sections import (
     TransportConfig,
 )
 from .switching import SwitchingConfig
+from .hysteresis import HysteresisConfig
+from .interlayer import InterlayerConfig
 
 __all__ = ["RunConfig"]
 
@@ -61,6 +63,11 @@ class RunConfig(SchemaModel):
     switching: SwitchingConfig | None = Field(
         None, description="[switching] table: read the switching time; omitted = not read"
     )
+    interlayer: list[InterlayerConfig] = Field(
+        default_factory=list, max_length=1000,
+        description="[[interlayer]] tables: RKKY coupling across a spacer; omitted = none")
+    hysteresis: HysteresisConfig | None = Field(
+        None, description="[hysteresis] table: the sweep of `spintorque hysteresis`")
     relax: RelaxConfig = Field(default_factory=RelaxConfig, description="[relax] table")
     run: RunParams = Field(description="[run] table with at least duration and output_every")
 

@@ -17,6 +17,7 @@ from ..dynamics.integrators.registry import DEFAULT_INTEGRATOR, INTEGRATORS, int
 from ..materials import Material
 from ..transport.models import NO_TRANSPORT
 from . import bounds
+from .interlayer import ExchangePairConfig
 from .geometry import ShapeConfig
 from .base import (
     Bool,
@@ -307,6 +308,10 @@ class ExchangeConfig(SchemaModel):
 
     interregion_scale: Float = Field(
         1.0, ge=0, description="scale of exchange across touching magnetic layers [1], >= 0"
+    )
+    pair: list[ExchangePairConfig] = Field(
+        default_factory=list, max_length=1000,
+        description="[[exchange.pair]] tables: face stiffness A [J/m] between two touching layers"
     )
 
 

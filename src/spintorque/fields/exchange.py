@@ -4,10 +4,14 @@ H_i = 2/(mu0 Ms_i) · sum_nbr A_f (m_j − m_i)/h_d^2, with A_f the harmonic mea
 stiffness (continuity of the exchange flux at a face between different materials, as in
 mumax3/OOMMF). Faces to non-magnetic cells or to the outside carry no flux: Neumann ∂m/∂ν = 0.
 No coupling through a spacer: spacer cells have Ms = 0. Exchange across a direct contact of two
-different magnetic regions can be scaled by ``interregion_scale`` (0 decouples them).
+different magnetic regions can be scaled by ``interregion_scale`` (0 decouples them), or set per
+pair of regions by ``pair_A``: ``{(region_a, region_b): A_face [J/m]}`` replaces the face stiffness
+at the faces between those two regions (either order; ``interregion_scale`` does not apply there).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numba
 import numpy as np
@@ -74,8 +78,21 @@ def _exchange_field(m, cx, cy, cz, inv_ms, out, accumulate=False):
 class Exchange:
     name = "exchange"
 
-    def __init__(self, sample: Sample, interregion_scale: float = 1.0):
+    def __init__(self, sample: Sample, interregion_scale: float = 1.0,
+                 pair_A: Mapping[tuple[str, str], float] | None = None):
         self.sample = sample
+        pairs = []
+        for (a, b), value in (pair_A or {}).items():
+            for name in (a, b):
+                if name not in sample.names:
+                    raise ValueError(f"exchange pair_A: no region named {name!r}; regions are "
+                                     f"{list(sample.names)}")
+            if not (np.isfinite(value) and value >= 0):
+                raise ValueError(f"exchange pair_A[{a!r}, {b!r}] = {value!r} J/m; allowed: a "
+                                 "finite value >= 0")
+            pairs.append((sample.names.index(a), sample.names.index(b), float(value)))
+        if pairs:  # part of Problem.identity (absent by default: identities stay as they were)
+            self.pair_A = tuple((str(a), str(b), float(v)) for (a, b), v in pair_A.items())
         grid = sample.grid
         A = sample.param("A")
         magnetic = sample.magnetic
@@ -94,6 +111,10 @@ class Exchange:
                 af = np.where(a1 + a2 > 0, 2 * a1 * a2 / (a1 + a2), 0.0)
             r1, r2 = sample.region[tuple(lo)], sample.region[tuple(hi)]
             af = np.where(r1 != r2, af * interregion_scale, af)
+            for ia, ib, value in pairs:  # per-pair face stiffness [J/m]
+                face = ((r1 == ia) & (r2 == ib)) | ((r1 == ib) & (r2 == ia))
+                both = magnetic[tuple(lo)] & magnetic[tuple(hi)]
+                af = np.where(face & both, value, af)
             coef = 2.0 * af / (MU0 * h * h)
             self._coef.append((tuple(lo), tuple(hi), coef[..., None] if coef.size else None))
         with np.errstate(divide="ignore"):

@@ -35,11 +35,33 @@ class Zeeman:
             self._func = B
         elif B is not None:
             self._static[...] = np.asarray(B, float) / MU0
-        for name, value in (per_region or {}).items():
-            self._static[sample.mask(name)] += np.asarray(value, float) / MU0
+        self._regions = [(sample.mask(name), np.asarray(value, float) / MU0)
+                         for name, value in (per_region or {}).items()]
+        for mask, value in self._regions:
+            self._static[mask] += value
         self._static *= self._magnetic
+        self._uniform = np.zeros(3)  # the uniform static part [A/m], changed by set_B
+        if B is not None and not callable(B):
+            self._uniform = np.asarray(B, float) / MU0
         self._ms_volume = sample.param("Ms") * sample.grid.cell_volume
         self._tmp = np.zeros(sample.grid.vshape)
+
+    def set_B(self, B: Sequence[float]) -> None:
+        """Replace the uniform static field by ``B`` = mu0·H [T] (3-vector); the per-region
+        parts and a time dependence stay (used between the steps of a hysteresis sweep)."""
+        new = np.asarray(B, float) / MU0
+        if new.shape != (3,) or not np.all(np.isfinite(new)):
+            raise ValueError(f"Zeeman.set_B: B = {B!r} must be a finite 3-vector [T]")
+        self._static[...] = new  # rebuilt as the constructor builds it: bit for bit the same
+        for mask, value in self._regions:
+            self._static[mask] += value
+        self._static *= self._magnetic
+        self._uniform = new
+
+    @property
+    def B(self) -> np.ndarray:
+        """The uniform static field mu0·H [T] (3-vector; set by the constructor or set_B)."""
+        return self._uniform * MU0
 
     def field(self, m: np.ndarray, t: float = 0.0, out: np.ndarray | None = None) -> np.ndarray:
         out = np.zeros_like(m) if out is None else out

@@ -55,6 +55,7 @@ from .sections import (
     VortexInit,
     ZhangLiConfig,
 )
+from .thermal import ThermalConfig
 from .translate import problems_from_validation
 
 __all__ = [
@@ -82,6 +83,7 @@ __all__ = [
     "ShapeConfig",
     "SineField",
     "SlonczewskiConfig",
+    "ThermalConfig",
     "TorqueConfig",
     "TransportConfig",
     "VortexInit",

@@ -10,6 +10,7 @@ cached stages after the problem was changed between steps (rk45's FSAL stage).
   4 evaluations per step and a larger stability interval, for stability-bound runs
 - ``gspm``: Gauss-Seidel projection method, implicit exchange, fixed dt (:mod:`.gspm`)
 - ``euler``, ``rk4``: fixed-step references for order tests (:mod:`.fixed`)
+- ``heun``: stochastic Heun, fixed dt, the scheme for a thermal field (:mod:`.heun`)
 
 :data:`INTEGRATORS` maps each name to its :class:`IntegratorSpec` (factory, adaptivity,
 ``transport_update`` modes, memory, options); :func:`make_integrator` builds one and
@@ -37,9 +38,11 @@ if TYPE_CHECKING:
     from .base import IntegrationError
     from .fixed import RK4, Euler
     from .gspm import GSPM
+    from .heun import Heun
     from .rk45 import RK43, RK45
 
 _LAZY = {"IntegrationError": ".base", "Euler": ".fixed", "RK4": ".fixed", "GSPM": ".gspm",
+         "Heun": ".heun",
          "RK43": ".rk45", "RK45": ".rk45"}
 
 
@@ -50,7 +53,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "DEFAULT_INTEGRATOR", "GSPM", "INTEGRATORS", "RK4", "RK43", "RK45", "Euler", "IntegrationError",
+    "DEFAULT_INTEGRATOR", "GSPM", "INTEGRATORS", "RK4", "RK43", "RK45", "Euler", "Heun",
+    "IntegrationError",
     "IntegratorSpec", "integrator_options", "integrator_spec", "make_integrator",
     "register_integrator", "transport_update_names",
 ]

@@ -73,6 +73,8 @@ class IntegratorSpec:
     monotone_stages : its evaluations within a step never go back in time, so a time-dependent
         spin accumulation (``transport.mode = "implicit"``) can be stepped between them (Runge-
         Kutta stages revisit earlier times)
+    stochastic : it draws the stochastic field terms (the thermal field) once per step and
+        converges to the Stratonovich solution; only such schemes take a problem with T > 0
     """
 
     name: str
@@ -85,6 +87,7 @@ class IntegratorSpec:
     options: tuple[str, ...]
     reference: bool = False
     monotone_stages: bool = False
+    stochastic: bool = False
 
     def __post_init__(self) -> None:
         for key in ("transport_updates", "options"):
@@ -158,6 +161,13 @@ def make_integrator(name: str, llg: Any, **options: Any) -> Any:
     allowed.
     """
     spec = integrator_spec(name)
+    terms = getattr(getattr(llg, "field", None), "terms", ())
+    noisy = [getattr(term, "name", "?") for term in terms
+             if getattr(term, "stochastic", False) and getattr(term, "noisy", True)]
+    if noisy and not spec.stochastic:
+        able = [s.name for s in INTEGRATORS.values() if s.stochastic]
+        raise UserError(f"integrator = {name!r} cannot integrate the stochastic {noisy} field "
+                        f"(T > 0): use integrator = {' or '.join(map(repr, able))} (fixed dt)")
     unknown = sorted(set(options) - set(spec.options))
     if unknown:
         raise ValueError(f"integrator {name!r}: bad options {sorted(options)} (unknown: "
@@ -238,6 +248,12 @@ for _spec in (
         transport_updates=("evaluation",), default_transport_update="evaluation",
         state_arrays=3, options=("dt", "normalize"), reference=True,
         summary="explicit Euler, fixed dt (reference for order tests)"),
+    # two stages, the predictor, result
+    IntegratorSpec(
+        "heun", f"{_PKG}.heun:Heun", adaptive=False,
+        transport_updates=("evaluation",), default_transport_update="evaluation",
+        state_arrays=4, options=("dt", "normalize"), stochastic=True,
+        summary="stochastic Heun, fixed dt (thermal field; Stratonovich, weak order 1)"),
 ):
     register_integrator(_spec)
 del _spec

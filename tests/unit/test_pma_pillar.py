@@ -60,3 +60,28 @@ def test_transport_models_switch_ap_to_p_with_negative_current():
     grows = tilt_growth_rate(SMALL, "diffusion", j, duration=0.2e-9, rows=5)
     damps = tilt_growth_rate(SMALL, "diffusion", -j, duration=0.2e-9, rows=5)
     assert grows > 0 > damps
+
+
+def test_quick_study_runs_on_dask_resumes_and_reports(tmp_path):
+    from click.testing import CliRunner
+
+    from spintorque.cli import main
+    from spintorque.sweep.store import Store
+
+    store = tmp_path / "store.sqlite"
+    args = ["pma-pillar", "run", "--preset", "quick", "--store", str(store), "--workers", "1",
+            "--report-to", str(tmp_path / "report")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    with Store(store) as st:
+        results, counts = st.results(), st.counts()
+    assert counts["done"] == 10 and counts.get("failed", 0) == 0
+    local = results["threshold/slonczewski"]
+    assert local["j_c"] / local["sun"] == pytest.approx(1.0, abs=0.03)  # macrospin limit
+    assert results["threshold/diffusion"]["j_c"] < 0
+    rows = (tmp_path / "report" / "pma_pillar.csv").read_text().splitlines()
+    assert rows[0] == "drive,kind,j (A/m^2),t_switch (s),switched,n"
+    assert sum(",thermal," in r for r in rows) == 2
+    assert (tmp_path / "report" / "p_switch.png").stat().st_size > 0
+    again = CliRunner().invoke(main, args[:-2])  # resumes: nothing left to compute
+    assert again.exit_code == 0 and "done 10" in again.output

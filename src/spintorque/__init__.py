@@ -29,6 +29,7 @@ _LAZY = {
     "Problem": "problem", "Stepping": "problem", "Relaxation": "problem",
     "Exchange": "fields.exchange", "UniaxialAnisotropy": "fields.anisotropy",
     "Zeeman": "fields.zeeman", "Demag": "fields.demag",
+    "InterfacialDMI": "fields.dmi", "BulkDMI": "fields.dmi", "CubicAnisotropy": "fields.cubic",
     "SpinAccumulationField": "transport.coupling",
     "ZhangLi": "dynamics.torques", "Slonczewski": "dynamics.torques",
     "Stop": "drive", "SimulationError": "drive",

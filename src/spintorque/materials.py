@@ -36,6 +36,13 @@ class Material:
     the values derived from ``J_sd`` (the magnum.fe-style legacy pair, docs/theory/parameters.md,
     the s-d coupling). Slonczewski (fixed-polarizer) parameters: ``P`` polarization, ``Lambda`` and
     ``eps_prime``.
+
+    Chiral and cubic terms (docs/theory/dmi.md): ``Dind`` interfacial DMI [J/m^2] (energy density
+    ``Dind [m_z div m − (m·grad) m_z]``, interface normal +z), ``Dbulk`` bulk DMI [J/m^2]
+    (``Dbulk m·curl m``); ``Kc1``, ``Kc2`` cubic anisotropy [J/m^3] (energy density
+    ``Kc1 (a1²a2² + a2²a3² + a3²a1²) + Kc2 a1²a2²a3²``, ``a_k`` = m on the cube axes) with cube
+    axes ``cubic_axis1``, ``cubic_axis2`` (orthogonal within 1e-6 in cos; stored orthonormal) and
+    their cross product.
     """
 
     name: str = "vacuum"
@@ -55,6 +62,12 @@ class Material:
     P: float = 0.0
     Lambda: float = 1.0
     eps_prime: float = 0.0
+    Dind: float = 0.0
+    Dbulk: float = 0.0
+    Kc1: float = 0.0
+    Kc2: float = 0.0
+    cubic_axis1: tuple[float, float, float] = (1.0, 0.0, 0.0)
+    cubic_axis2: tuple[float, float, float] = (0.0, 1.0, 0.0)
 
     def __post_init__(self) -> None:
         axis = np.asarray(self.axis, dtype=float)
@@ -73,6 +86,44 @@ class Material:
                 raise ValueError(
                     f"material {self.name!r}: {key} = {getattr(self, key)!r} must be >= 0"
                 )
+        self._check_chiral_cubic()
+
+    def _check_chiral_cubic(self) -> None:
+        """DMI and cubic-anisotropy parameters finite; cube axes nonzero and orthogonal within
+        1e-6 (|cos| of their angle), then stored orthonormal (axis 2 made exactly orthogonal)."""
+        for key in ("Dind", "Dbulk", "Kc1", "Kc2"):
+            value = getattr(self, key)
+            try:
+                ok = bool(np.isfinite(float(value)))
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                raise ValueError(
+                    f"material {self.name!r}: {key} = {value!r} must be a finite number"
+                )
+        units = []
+        for key in ("cubic_axis1", "cubic_axis2"):
+            raw = getattr(self, key)
+            vec = np.asarray(raw, dtype=float)
+            if vec.shape != (3,) or not np.all(np.isfinite(vec)):
+                raise ValueError(f"material {self.name!r}: {key} = {raw!r} must be a finite "
+                                 "3-vector")
+            scale = float(np.abs(vec).max())
+            if not scale > 0:
+                raise ValueError(f"material {self.name!r}: {key} = {raw!r} must be nonzero")
+            vec = vec / scale
+            units.append(vec / np.linalg.norm(vec))
+        cos = float(units[0] @ units[1])
+        if abs(cos) > 1e-6:
+            raise ValueError(
+                f"material {self.name!r}: cubic_axis2 = {self.cubic_axis2!r} must be orthogonal "
+                f"to cubic_axis1 = {self.cubic_axis1!r} (cos of their angle = {cos:.3g}; "
+                "allowed |cos| <= 1e-6)"
+            )
+        second = units[1] - cos * units[0]
+        second /= np.linalg.norm(second)
+        object.__setattr__(self, "cubic_axis1", tuple(float(v) for v in units[0]))
+        object.__setattr__(self, "cubic_axis2", tuple(float(v) for v in second))
 
     @property
     def magnetic(self) -> bool:

@@ -120,6 +120,26 @@ def _torques(cfg: RunConfig, sample: Sample) -> list[Any]:
     return out
 
 
+def _chiral_cubic(sample: Sample) -> list[Any]:
+    """Interfacial DMI, bulk DMI and cubic anisotropy, each only where a magnetic material has a
+    nonzero ``Dind``, ``Dbulk`` or ``Kc1``/``Kc2``."""
+    mats = [mat for mat in sample.materials if mat.magnetic]
+    out: list[Any] = []
+    if any(mat.Dind != 0 for mat in mats):
+        from .fields.dmi import InterfacialDMI
+
+        out.append(InterfacialDMI(sample))
+    if any(mat.Dbulk != 0 for mat in mats):
+        from .fields.dmi import BulkDMI
+
+        out.append(BulkDMI(sample))
+    if any(mat.Kc1 != 0 or mat.Kc2 != 0 for mat in mats):
+        from .fields.cubic import CubicAnisotropy
+
+        out.append(CubicAnisotropy(sample))
+    return out
+
+
 def build(cfg: RunConfig | dict) -> Problem:
     """The :class:`Problem` a config describes (a dict is validated first)."""
     cfg = as_config(cfg)
@@ -128,6 +148,7 @@ def build(cfg: RunConfig | dict) -> Problem:
     terms: list[Any] = [Exchange(sample, float(cfg.exchange.interregion_scale), pair_A=pair_A)]
     if any(mat.Ku != 0 for mat in sample.materials if mat.magnetic):
         terms.append(UniaxialAnisotropy(sample))
+    terms += _chiral_cubic(sample)
     if cfg.interlayer:  # [[interlayer]]: RKKY across spacers
         from .fields.interlayer import InterlayerExchange
 

@@ -18,6 +18,10 @@ key                nonzero magnitude   why
                                        as 1/Ms (exchange, anisotropy, s-d) overflow below 1e-3
 ``A``              [1e-18, 1e-8] J/m   known: 1e-13 to 1e-10 J/m
 ``|Ku|``           [1e-3, 1e8] J/m^3   known: up to 1.7e7 J/m^3 (SmCo5)
+``|Kc1|``,         [1e-3, 1e8] J/m^3   cubic: Fe 4.8e4, Ni -5.7e3 J/m^3 (Kc1)
+``|Kc2|``
+``|Dind|``,        [1e-8, 1] J/m^2     DMI: known 1e-4 to 1e-2 J/m^2; 3 (mJ/m^2 typed as J/m^2)
+``|Dbulk|``                            is refused
 ``gamma0``         [1e3, 1e8] m/(A s)  g-factors from 0.01 to 900 (g = 2: 2.2e5)
 ``alpha``          <= 1e3              1 + alpha^2 enters the LLG; real dampings are < 1
 ``D0``             [1e-9, 1e2] m^2/s   metals and semiconductors: 1e-4 to 1e-1 m^2/s
@@ -55,6 +59,7 @@ __all__ = [
     "CURRENT_DENSITY",
     "C_SD",
     "D0",
+    "DMI",
     "DURATION",
     "EXCHANGE",
     "EXCHANGE_LENGTH_MAX",
@@ -63,6 +68,7 @@ __all__ = [
     "FREQUENCY",
     "GAMMA0",
     "J_SD",
+    "KC",
     "KU",
     "LENGTH",
     "MS",
@@ -133,6 +139,8 @@ LENGTH = Bound(1e-12, 1.0, "m")
 MS = Bound(1e-3, 1e8, "A/m", zero="non-magnetic")
 EXCHANGE = Bound(1e-18, 1e-8, "J/m", zero="no exchange")
 KU = Bound(1e-3, 1e8, "J/m^3", zero="no anisotropy", signed=True)
+DMI = Bound(1e-8, 1.0, "J/m^2", zero="no DMI", signed=True)
+KC = Bound(1e-3, 1e8, "J/m^3", zero="no cubic anisotropy", signed=True)
 GAMMA0 = Bound(1e3, 1e8, "m/(A s)")
 ALPHA = Bound(None, 1e3, "")
 D0 = Bound(1e-9, 1e2, "m^2/s", zero="insulator")

@@ -7,7 +7,8 @@ material used by a layer, the field scales it gives in this mesh must each be at
 
 - exchange field 2A/(mu0 Ms dx^2), dx the smallest cell edge (and the exchange length
   sqrt(2A/(mu0 Ms^2)) in [1e-13, 1e3] m);
-- anisotropy field 2|Ku|/(mu0 Ms);
+- anisotropy field 2|Ku|/(mu0 Ms), cubic anisotropy fields 2|Kc1|/(mu0 Ms), 2|Kc2|/(mu0 Ms);
+- DMI fields 2|Dind|/(mu0 Ms dx), 2|Dbulk|/(mu0 Ms dx);
 - Zhang-Li: u/(gamma0 dx) with u = |P| mu_B |j| / (e Ms), the drift of m across one cell;
 - Slonczewski: hbar |P| |j| / (2 e mu0 Ms d), d the free-layer thickness;
 - the applied field: B, per-region fields and the time part (a ramp up to the end of the run).
@@ -78,6 +79,20 @@ def _material_problems(cfg: RunConfig, key: str, dx: float) -> list[Problem]:
             out.append((f"{where}.Ku", mat.Ku,
                         f"gives the anisotropy field 2|Ku|/(mu0 Ms) = {h_k:.3g} A/m {with_ms}; "
                         f"{_LIMIT}"))
+    for name in ("Kc1", "Kc2"):  # cubic anisotropy field scale
+        value = getattr(mat, name, 0.0)
+        h_c = 2.0 * abs(value) / (MU0 * ms)
+        if not h_c <= FIELD_SCALE_MAX:
+            out.append((f"{where}.{name}", value,
+                        f"gives the cubic anisotropy field 2|{name}|/(mu0 Ms) = {h_c:.3g} A/m "
+                        f"{with_ms}; {_LIMIT}"))
+    for name in ("Dind", "Dbulk"):  # DMI field scale 2|D|/(mu0 Ms dx)
+        value = getattr(mat, name, 0.0)
+        h_d = 2.0 * abs(value) / (MU0 * ms) / dx
+        if not h_d <= FIELD_SCALE_MAX:
+            out.append((f"{where}.{name}", value,
+                        f"gives the DMI field 2|{name}|/(mu0 Ms dx) = {h_d:.3g} A/m {with_ms} and "
+                        f"the smallest cell edge dx = {dx!r} m; {_LIMIT}"))
     zl = cfg.torque.zhang_li
     if zl is not None:
         u = abs(zl.P) * MU_B * _peak(zl.current_density) / (E_CHARGE * ms)

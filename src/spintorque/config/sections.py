@@ -198,6 +198,41 @@ class MaterialConfig(SchemaModel):
     P: Float = Field(0.0, ge=-1, le=1, description="Slonczewski polarization [1], [-1, 1]")
     Lambda: Positive = Field(1.0, description="Slonczewski asymmetry parameter [1], > 0")
     eps_prime: Float = Field(0.0, description="secondary spin-torque parameter [1]")
+    Dind: _bounded(Float, bounds.DMI) = Field(
+        0.0, description="interfacial DMI [J/m^2], energy Dind [m_z div m - (m.grad) m_z], "
+        "interface normal +z (mumax3 sign); nonzero |Dind|: 1e-8 to 1 (known: 1e-4 to 1e-2)"
+    )
+    Dbulk: _bounded(Float, bounds.DMI) = Field(
+        0.0, description="bulk DMI [J/m^2], energy Dbulk m.(curl m) (mumax3 sign); nonzero "
+        "|Dbulk|: 1e-8 to 1 (known: 1e-4 to 1e-2)"
+    )
+    Kc1: _bounded(Float, bounds.KC) = Field(
+        0.0, description="cubic anisotropy [J/m^3], energy Kc1 (a1^2 a2^2 + a2^2 a3^2 + a3^2 "
+        "a1^2), a_k = m.cube axis k; > 0: easy cube axes; nonzero |Kc1|: 1e-3 to 1e8"
+    )
+    Kc2: _bounded(Float, bounds.KC) = Field(
+        0.0, description="second cubic constant [J/m^3], energy Kc2 a1^2 a2^2 a3^2; nonzero "
+        "|Kc2|: 1e-3 to 1e8"
+    )
+    cubic_axis1: Nonzero3 = Field(
+        (1.0, 0.0, 0.0), description="first cube axis, nonzero 3-vector (normalized)"
+    )
+    cubic_axis2: Nonzero3 = Field(
+        (0.0, 1.0, 0.0), description="second cube axis, nonzero 3-vector orthogonal to "
+        "cubic_axis1 (|cos| <= 1e-6); the third is cubic_axis1 x cubic_axis2"
+    )
+
+    @model_validator(mode="after")
+    def _cube_axes_orthogonal(self) -> MaterialConfig:
+        a1 = np.asarray(self.cubic_axis1, float)
+        a2 = np.asarray(self.cubic_axis2, float)
+        a1, a2 = a1 / np.abs(a1).max(), a2 / np.abs(a2).max()
+        cos = float(a1 @ a2 / (np.linalg.norm(a1) * np.linalg.norm(a2)))
+        if abs(cos) > 1e-6:
+            raise_if([("cubic_axis2", self.cubic_axis2,
+                       f"must be orthogonal to cubic_axis1 = {list(self.cubic_axis1)} (cos of "
+                       f"their angle = {cos:.3g}; allowed |cos| <= 1e-6)")])
+        return self
 
     @property
     def magnetic(self) -> bool:
@@ -209,6 +244,9 @@ class MaterialConfig(SchemaModel):
         axis = axis / np.abs(axis).max()  # scale first: a huge axis must not overflow the norm
         kw = self.model_dump()
         kw["axis"] = tuple(axis)
+        for key in ("cubic_axis1", "cubic_axis2"):  # scaled like axis
+            vec = np.asarray(kw[key], float)
+            kw[key] = tuple(vec / np.abs(vec).max())
         kw["lambda_sf"] = math.inf if self.lambda_sf is None else self.lambda_sf
         return Material(name=name, **kw)
 

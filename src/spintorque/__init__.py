@@ -28,7 +28,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "Problem": "problem", "Stepping": "problem", "Relaxation": "problem",
     "Exchange": "fields.exchange", "UniaxialAnisotropy": "fields.anisotropy",
-    "Zeeman": "fields.zeeman", "Demag": "fields.demag",
+    "Zeeman": "fields.zeeman", "Demag": "fields.demag", "ThermalField": "fields.thermal",
     "InterfacialDMI": "fields.dmi", "BulkDMI": "fields.dmi", "CubicAnisotropy": "fields.cubic",
     "SpinAccumulationField": "transport.coupling",
     "ZhangLi": "dynamics.torques", "Slonczewski": "dynamics.torques",
@@ -37,6 +37,9 @@ _LAZY = {
     "run": "simulation", "load_config": "config", "build": "simulation",
     "run_config": "simulation", "limit_threads": "threads",
     "InterlayerExchange": "fields.interlayer", "hysteresis": "hysteresis",
+    "Box": "geometry", "Cylinder": "geometry", "Ellipsoid": "geometry", "Polygon": "geometry",
+    "ChargeSolver": "transport.charge", "Contact": "transport.charge",
+    "Pulse": "waveforms", "SwitchingTime": "switching_time",
 }
 
 __all__ = ["GAMMA0", "MU0", "Grid", "Material", "Sample", "__version__", *_LAZY]

@@ -45,6 +45,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "compare": "spintorque.experiments.followup_cli:compare_cmd",
     "excursions": "spintorque.experiments.followup_cli:excursions_cmd",
     "model-difference": "spintorque.experiments.model_difference:main",
+    "pma-pillar": "spintorque.experiments.pma_cli:pma_pillar",
     "hysteresis": "spintorque.hysteresis:hysteresis_cmd",
 }
 

@@ -35,7 +35,11 @@ class Material:
     length [m], ``J_sd`` s-d exchange energy [J]. ``lambda_J`` [m] and ``c_sd`` [T·m/A] override
     the values derived from ``J_sd`` (the magnum.fe-style legacy pair, docs/theory/parameters.md,
     the s-d coupling). Slonczewski (fixed-polarizer) parameters: ``P`` polarization, ``Lambda`` and
-    ``eps_prime``.
+    ``eps_prime``. ``frozen``: the magnetization of this material does not move (a pinned
+    reference layer, OOMMF's fixed spins, mumax3's ``FrozenSpins``); it still acts through every
+    field term and drives the spin transport. Charge transport: ``sigma`` electrical
+    conductivity [S/m] (None: not given; the charge-current solver of
+    :mod:`spintorque.transport.charge` needs it wherever D0 > 0).
 
     Chiral and cubic terms (docs/theory/dmi.md): ``Dind`` interfacial DMI [J/m^2] (energy density
     ``Dind [m_z div m − (m·grad) m_z]``, interface normal +z), ``Dbulk`` bulk DMI [J/m^2]
@@ -62,12 +66,14 @@ class Material:
     P: float = 0.0
     Lambda: float = 1.0
     eps_prime: float = 0.0
+    sigma: float | None = None
     Dind: float = 0.0
     Dbulk: float = 0.0
     Kc1: float = 0.0
     Kc2: float = 0.0
     cubic_axis1: tuple[float, float, float] = (1.0, 0.0, 0.0)
     cubic_axis2: tuple[float, float, float] = (0.0, 1.0, 0.0)
+    frozen: bool = False
 
     def __post_init__(self) -> None:
         axis = np.asarray(self.axis, dtype=float)
@@ -87,6 +93,10 @@ class Material:
                     f"material {self.name!r}: {key} = {getattr(self, key)!r} must be >= 0"
                 )
         self._check_chiral_cubic()
+        if self.sigma is not None and not (np.isfinite(self.sigma) and self.sigma >= 0):
+            raise ValueError(
+                f"material {self.name!r}: sigma = {self.sigma!r} S/m must be finite and >= 0"
+            )
 
     def _check_chiral_cubic(self) -> None:
         """DMI and cubic-anisotropy parameters finite; cube axes nonzero and orthogonal within
@@ -159,6 +169,24 @@ class Material:
 
 
 VACUUM = Material()
+
+#: parameters added after the first release, with the value that means "not used": left out of
+#: :func:`material_fingerprint` at that value, so existing problems keep their identity
+LATER_KEYS: dict[str, object] = {
+    "sigma": None, "Dind": 0.0, "Dbulk": 0.0, "Kc1": 0.0, "Kc2": 0.0,
+    "cubic_axis1": (1.0, 0.0, 0.0), "cubic_axis2": (0.0, 1.0, 0.0), "frozen": False,
+}
+
+
+def material_fingerprint(material: Material) -> str:
+    """The dataclass ``repr`` of ``material`` without the :data:`LATER_KEYS` at their unused
+    value (what problem identities hash)."""
+    from dataclasses import fields
+
+    parts = [f"{f.name}={getattr(material, f.name)!r}" for f in fields(material)
+             if f.repr and not (f.name in LATER_KEYS
+                                and getattr(material, f.name) == LATER_KEYS[f.name])]
+    return f"{type(material).__name__}({', '.join(parts)})"
 
 #: name of the region of cells that no shape or mask of :meth:`Sample.from_regions` covers
 EMPTY = "empty"
@@ -352,6 +380,11 @@ class Sample:
     def magnetic(self) -> np.ndarray:
         """Boolean mask of magnetic cells."""
         return self.param("Ms") > 0
+
+    @property
+    def frozen(self) -> np.ndarray:
+        """Boolean mask of the magnetic cells whose m is held fixed (materials with ``frozen``)."""
+        return self.magnetic & np.array([bool(m.frozen) for m in self.materials])[self.region]
 
     def mask(self, name: str) -> np.ndarray:
         """Boolean mask of the cells of the region called ``name``."""

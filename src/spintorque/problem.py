@@ -41,7 +41,7 @@ from .dynamics.integrators.registry import DEFAULT_INTEGRATOR
 from .dynamics.llg import LLG, Torque
 from .fields.base import EffectiveField, FieldTerm
 from .io.errors import UserError
-from .materials import Sample
+from .materials import Sample, material_fingerprint
 
 if TYPE_CHECKING:
     from .dynamics.relax import RelaxCheckpoint
@@ -233,7 +233,7 @@ class Problem:
         data = {
             "grid": [self.sample.grid.shape, self.sample.grid.cell],
             "region": hashlib.sha256(self.sample.region.tobytes()).hexdigest(),
-            "materials": [repr(mat) for mat in self.sample.materials],
+            "materials": [material_fingerprint(mat) for mat in self.sample.materials],
             "m0": hashlib.sha256(self.m0.tobytes()).hexdigest(),
             "terms": [[type(t).__name__, t.name, params(t)] for t in self.terms],
             "drives": [[type(t).__name__, t.name, params(t)] for t in self.drives],

@@ -86,7 +86,15 @@ def _transport(cfg: RunConfig, sample: Sample) -> list[Any]:
 
     j = spec.current_density
     current = float(j) if isinstance(j, (int, float)) else tuple(map(float, j))
-    if cfg.pulse is not None:
+    if getattr(cfg, "current", None) is not None:  # [current]: the solved non-uniform current
+        from .transport.charge import solve_config_current
+
+        current = solve_config_current(cfg.current, sample).field
+        if cfg.pulse is not None:
+            from .transport.charge import scaled_field
+
+            current = scaled_field(current, cfg.pulse.shape())
+    elif cfg.pulse is not None:
         from .waveforms import scaled_current
 
         current = scaled_current(current, cfg.pulse.shape())
@@ -118,6 +126,17 @@ def _torques(cfg: RunConfig, sample: Sample) -> list[Any]:
 
         out = [ScaledTorque(torque, cfg.pulse.shape()) for torque in out]
     return out
+
+
+def _thermal(cfg: RunConfig, sample: Sample) -> list[Any]:
+    """The thermal field of ``[thermal]`` (a drive: the relaxation is done at 0 K)."""
+    spec = getattr(cfg, "thermal", None)
+    if spec is None or not spec.active:
+        return []
+    from .fields.thermal import ThermalField
+
+    return [ThermalField(sample, T=float(spec.T), seed=int(spec.seed),
+                         per_region=dict(spec.per_region))]
 
 
 def _chiral_cubic(sample: Sample) -> list[Any]:
@@ -165,9 +184,39 @@ def build(cfg: RunConfig | dict) -> Problem:
                              alpha=relax.alpha, allow_unconverged=relax.allow_unconverged)
                   if relax.enabled else None)
     return Problem(sample, initial_state(cfg, sample), terms,
-                   drives=_applied_field(cfg, sample) + _transport(cfg, sample),
+                   drives=_applied_field(cfg, sample) + _transport(cfg, sample)
+                   + _thermal(cfg, sample),
                    torques=_torques(cfg, sample), alpha=run.alpha, stepping=stepping,
                    relaxation=relaxation, fingerprint=run_hash(cfg))
+
+
+#: tables and keys added after the first release, left out of :func:`run_hash` while unused,
+#: so that a config that does not use them keeps its hash (and its runs resume)
+_UNUSED_TOP = {"region": [], "interlayer": [], "thermal": None, "current": None, "pulse": None,
+               "switching": None}
+
+
+def _drop_unused(data: dict[str, Any]) -> None:
+    """Remove the later tables and keys at their unused value from a dumped config, in place;
+    ``[hysteresis]`` always (a sweep's identity adds its fields, spintorque.hysteresis)."""
+    from .materials import LATER_KEYS
+
+    data.pop("hysteresis", None)
+    for key, unused in _UNUSED_TOP.items():
+        if key in data and data[key] in (unused, None):
+            data.pop(key)
+    if isinstance(data.get("exchange"), dict) and not data["exchange"].get("pair"):
+        data["exchange"].pop("pair", None)
+    for layer in data.get("layer") or []:
+        if isinstance(layer, dict) and layer.get("shape") is None:
+            layer.pop("shape", None)
+    for mat in (data.get("material") or {}).values():
+        for key, unused in LATER_KEYS.items():
+            value = mat.get(key, unused) if isinstance(mat, dict) else unused
+            if isinstance(value, list):
+                value = tuple(value)
+            if isinstance(mat, dict) and key in mat and value == unused:
+                mat.pop(key)
 
 
 def run_hash(cfg: RunConfig) -> str:
@@ -179,19 +228,7 @@ def run_hash(cfg: RunConfig) -> str:
     if isinstance(data.get("run"), dict):  # how the run is carried out, not what it computes
         data["run"].pop("checkpoint_every", None)
         data["run"].pop("threads", None)
-    # unused geometry keys leave the hash of a layer-stack config as it was before they existed
-    if not data.get("region"):
-        data.pop("region", None)
-    for layer in data.get("layer") or []:
-        if isinstance(layer, dict) and layer.get("shape") is None:
-            layer.pop("shape", None)
-    # the same for unused interlayer keys; [hysteresis] is not part of a run's result (the
-    # sweep's own identity adds its fields, spintorque.hysteresis)
-    data.pop("hysteresis", None)
-    if not data.get("interlayer"):
-        data.pop("interlayer", None)
-    if isinstance(data.get("exchange"), dict) and not data["exchange"].get("pair"):
-        data["exchange"].pop("pair", None)
+    _drop_unused(data)
     files = {}
     for layer in [*cfg.layer, *getattr(cfg, "region", [])]:
         path = layer.initial.file if layer.initial is not None else None

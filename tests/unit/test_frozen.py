@@ -90,3 +90,19 @@ def test_config_frozen_material_and_gspm_refused():
     d["transport"] = {"model": "none"}
     with pytest.raises(ConfigError, match=r"run\.integrator: 'gspm' -> cannot hold"):
         config_from_dict(d, check_memory=False)
+
+
+def test_unused_later_keys_leave_run_hash_and_identity_unchanged():
+    from spintorque.materials import material_fingerprint
+    from spintorque.simulation import run_hash
+
+    d = base()
+    plain = run_hash(config_from_dict(d, check_memory=False))
+    key = d["layer"][0]["material"]
+    d["material"][key].update({"frozen": False, "Dind": 0.0, "Kc1": 0.0,
+                               "cubic_axis1": [1.0, 0.0, 0.0]})
+    assert run_hash(config_from_dict(d, check_memory=False)) == plain
+    d["material"][key]["frozen"] = True
+    assert run_hash(config_from_dict(d, check_memory=False)) != plain
+    assert material_fingerprint(FREE) == repr(FREE).split(", sigma=")[0] + ")"
+    assert "frozen=True" in material_fingerprint(PINNED)

@@ -11,8 +11,11 @@ from pydantic import Field, Strict, ValidationInfo, model_validator
 from ..materials import Material
 from .base import Name, SchemaModel, raise_if
 from .checks import cross_problems
-from .pulse import PulseConfig
+from .current import CurrentConfig, current_problems
 from .geometry import RegionConfig
+from .hysteresis import HysteresisConfig
+from .interlayer import InterlayerConfig
+from .pulse import PulseConfig
 from .sections import (
     DemagConfig,
     ExchangeConfig,
@@ -26,8 +29,7 @@ from .sections import (
     TransportConfig,
 )
 from .switching import SwitchingConfig
-from .hysteresis import HysteresisConfig
-from .interlayer import InterlayerConfig
+from .thermal import ThermalConfig
 
 __all__ = ["RunConfig"]
 
@@ -57,6 +59,10 @@ class RunConfig(SchemaModel):
     exchange: ExchangeConfig = Field(default_factory=ExchangeConfig, description="[exchange]")
     transport: TransportConfig = Field(default_factory=TransportConfig, description="[transport]")
     torque: TorqueConfig = Field(default_factory=TorqueConfig, description="[torque.*] tables")
+    current: CurrentConfig | None = Field(
+        None, description="[current] table: charge current from contacts; omitted = the uniform "
+        "[transport].current_density"
+    )
     pulse: PulseConfig | None = Field(
         None, description="[pulse] table: time form of every current; omitted = on from t = 0"
     )
@@ -68,6 +74,9 @@ class RunConfig(SchemaModel):
         description="[[interlayer]] tables: RKKY coupling across a spacer; omitted = none")
     hysteresis: HysteresisConfig | None = Field(
         None, description="[hysteresis] table: the sweep of `spintorque hysteresis`")
+    thermal: ThermalConfig | None = Field(
+        None, description="[thermal] table: temperature and seed of the thermal field; "
+        "omitted = 0 K")
     relax: RelaxConfig = Field(default_factory=RelaxConfig, description="[relax] table")
     run: RunParams = Field(description="[run] table with at least duration and output_every")
 
@@ -103,5 +112,5 @@ class RunConfig(SchemaModel):
     # -- cross-field rules ------------------------------------------------------------------
     @model_validator(mode="after")
     def _cross_checks(self, info: ValidationInfo) -> RunConfig:
-        raise_if(cross_problems(self, info.context or {}))
+        raise_if(current_problems(self) or cross_problems(self, info.context or {}))
         return self

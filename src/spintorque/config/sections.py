@@ -17,8 +17,6 @@ from ..dynamics.integrators.registry import DEFAULT_INTEGRATOR, INTEGRATORS, int
 from ..materials import Material
 from ..transport.models import NO_TRANSPORT
 from . import bounds
-from .interlayer import ExchangePairConfig
-from .geometry import ShapeConfig
 from .base import (
     Bool,
     CurrentDensity,
@@ -41,6 +39,9 @@ from .base import (
     transport_model_help,
     transport_update_help,
 )
+from .current import Conductivity
+from .geometry import ShapeConfig
+from .interlayer import ExchangePairConfig
 
 
 def _bounded(tp: Any, bound: bounds.Bound) -> Any:
@@ -198,6 +199,13 @@ class MaterialConfig(SchemaModel):
     P: Float = Field(0.0, ge=-1, le=1, description="Slonczewski polarization [1], [-1, 1]")
     Lambda: Positive = Field(1.0, description="Slonczewski asymmetry parameter [1], > 0")
     eps_prime: Float = Field(0.0, description="secondary spin-torque parameter [1]")
+    sigma: Conductivity | None = Field(
+        None, description="electrical conductivity [S/m] for [current], >= 0; nonzero: 1e-6 to "
+        "1e9; omitted = not given (needed where D0 > 0 when [current] is used)"
+    )
+    frozen: Bool = Field(
+        False, description="true: its magnetization is held fixed (a pinned reference layer)"
+    )
     Dind: _bounded(Float, bounds.DMI) = Field(
         0.0, description="interfacial DMI [J/m^2], energy Dind [m_z div m - (m.grad) m_z], "
         "interface normal +z (mumax3 sign); nonzero |Dind|: 1e-8 to 1 (known: 1e-4 to 1e-2)"

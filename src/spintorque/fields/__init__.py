@@ -1,5 +1,5 @@
-"""Effective-field terms: exchange, uniaxial and cubic anisotropy, DMI, Zeeman and stray field
-(demag)."""
+"""Effective-field terms: exchange, uniaxial and cubic anisotropy, DMI, Zeeman, stray field
+(demag) and the thermal field."""
 
 from .anisotropy import UniaxialAnisotropy
 from .base import EffectiveField, FieldTerm
@@ -8,7 +8,8 @@ from .demag import Demag
 from .dmi import BulkDMI, InterfacialDMI
 from .exchange import Exchange
 from .interlayer import InterlayerExchange
+from .thermal import ThermalField
 from .zeeman import Zeeman
 
 __all__ = ["BulkDMI", "CubicAnisotropy", "Demag", "EffectiveField", "Exchange", "FieldTerm",
-           "InterfacialDMI", "InterlayerExchange", "UniaxialAnisotropy", "Zeeman"]
+           "InterfacialDMI", "InterlayerExchange", "ThermalField", "UniaxialAnisotropy", "Zeeman"]

@@ -213,8 +213,17 @@ def summary(cfg: Any, source: str = "config") -> str:
         z = "all z" if reg.z is None else f"z {reg.z[0] * 1e9:.4g}..{reg.z[1] * 1e9:.4g} nm"
         lines.append(f"    region {reg.name:<12} {where}, {z}, material {reg.material!r}")
     terms = ["exchange"]
-    if any(cfg.material[la.material].Ku != 0 for la in cfg.layer):
-        terms.append("anisotropy")
+    used = [cfg.material[key] for key in {la.material for la in cfg.layer}
+            | {reg.material for reg in getattr(cfg, "region", [])}]
+    magnets = [mat for mat in used if mat.magnetic]
+    for label, key in (("anisotropy", "Ku"), ("interfacial DMI", "Dind"), ("bulk DMI", "Dbulk")):
+        if any(getattr(mat, key) != 0 for mat in magnets):
+            terms.append(label)
+    if any(mat.Kc1 != 0 or mat.Kc2 != 0 for mat in magnets):
+        terms.append("cubic anisotropy")
+    if any(mat.frozen for mat in magnets):
+        terms.append("frozen " + ", ".join(sorted(k for k, m in cfg.material.items()
+                                                   if m.frozen and m in magnets)))
     if getattr(cfg, "interlayer", None):
         terms.append("interlayer (" + ", ".join(f"{'/'.join(c.pair)} J1 = {c.J1:.4g}, J2 = "
                                                 f"{c.J2:.4g} J/m^2" for c in cfg.interlayer) + ")")
@@ -228,6 +237,11 @@ def summary(cfg: Any, source: str = "config") -> str:
         j_text += "" if isinstance(j, float) else ")"
         terms.append(f"transport {cfg.transport.model} (j = {j_text} A/m^2)")
     terms += [f"torque {k}" for k in ("zhang_li", "slonczewski") if getattr(cfg.torque, k)]
+    if getattr(cfg, "thermal", None) is not None and (cfg.thermal.T > 0 or cfg.thermal.per_region):
+        terms.append(f"thermal (T = {cfg.thermal.T:g} K, seed {cfg.thermal.seed})")
+    if getattr(cfg, "pulse", None) is not None:
+        pulse = cfg.pulse.shape()
+        terms.append(f"current pulse ({pulse.fwhm * 1e9:.4g} ns FWHM from {pulse.start:.4g} s)")
     lines.append("  terms     " + ", ".join(terms))
     relax = f"relax {cfg.relax.method}, then " if cfg.relax.enabled else ""
     lines.append(f"  run       {relax}{cfg.run.duration:.4g} s with {cfg.run.integrator}, "

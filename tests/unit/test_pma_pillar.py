@@ -85,3 +85,20 @@ def test_quick_study_runs_on_dask_resumes_and_reports(tmp_path):
     assert (tmp_path / "report" / "p_switch.png").stat().st_size > 0
     again = CliRunner().invoke(main, args[:-2])  # resumes: nothing left to compute
     assert again.exit_code == 0 and "done 10" in again.output
+
+
+def test_logistic_fit_recovers_j50_and_its_interval_covers_it():
+    from spintorque.experiments.pma_study import j50_interval, logistic_fit
+
+    rng = np.random.default_rng(3)
+    j50, w = 3.0e11, 0.2e11
+    points = {}
+    for j in np.linspace(2.4e11, 3.6e11, 7):
+        p = 1 / (1 + np.exp(-(j - j50) / w))
+        points[-j] = (int(rng.binomial(200, p)), 200)  # AP -> P currents are negative
+    fit = logistic_fit(points)
+    assert fit is not None
+    assert fit[0] == pytest.approx(j50, rel=0.01) and fit[1] == pytest.approx(w, rel=0.2)
+    lo, hi = j50_interval(points, resamples=200)
+    assert lo < j50 < hi and hi - lo < 0.05 * j50
+    assert logistic_fit({-1e11: (0, 5), -2e11: (0, 5)}) is None  # no switching: no fit

@@ -252,6 +252,53 @@ def inverse_time_fit(points: Sequence[tuple[float, float | None]]) -> tuple[floa
     return (float(-b / a), float(a))
 
 
+def logistic_fit(points: dict[float, tuple[int, int]]) -> tuple[float, float] | None:
+    """Maximum-likelihood fit of P(|j|) = 1/(1 + exp(−(|j| − j50)/w)) to binomial counts
+    ``{j: (switched, runs)}``: (j50 [A/m²], w [A/m²]); None without a point on each side of
+    P = 1/2 or with fewer than two currents."""
+    from scipy.optimize import minimize
+
+    js = np.array([abs(j) for j in points])
+    k = np.array([points[j][0] for j in points], float)
+    n = np.array([points[j][1] for j in points], float)
+    if len(js) < 2 or not (np.any(k < n) and np.any(k > 0)):
+        return None
+    scale = float(np.median(js))
+
+    def nll(x: np.ndarray) -> float:
+        z = (js / scale - x[0]) / math.exp(x[1])
+        log_p = -np.logaddexp(0.0, -z)  # log P, stable
+        log_q = -np.logaddexp(0.0, z)  # log (1 − P)
+        return float(-(k * log_p + (n - k) * log_q).sum())
+
+    best = minimize(nll, x0=np.array([1.0, math.log(0.1)]), method="Nelder-Mead",
+                    options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000})
+    return float(best.x[0] * scale), float(math.exp(best.x[1]) * scale)
+
+
+def j50_interval(points: dict[float, tuple[int, int]], resamples: int = 1000,
+                 seed: int = 0) -> tuple[float, float] | None:
+    """95 % parametric-bootstrap interval [A/m²] of the fitted j50: counts redrawn from the
+    fitted curve at the same currents and run counts, refitted (fixed seed)."""
+    fit = logistic_fit(points)
+    if fit is None:
+        return None
+    rng = np.random.default_rng(seed)
+    j50, w = fit
+    draws = []
+    for _ in range(resamples):
+        sample = {}
+        for j, (_, n) in points.items():
+            p = 1.0 / (1.0 + math.exp(-(abs(j) - j50) / w))
+            sample[j] = (int(rng.binomial(n, p)), n)
+        refit = logistic_fit(sample)
+        if refit is not None:
+            draws.append(refit[0])
+    if len(draws) < 0.9 * resamples:
+        return None
+    return float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))
+
+
 def report(store: str | Path, out_dir: str | Path) -> Path:
     """Write ``pma_pillar.md`` (tables), ``pma_pillar.csv`` and the figures ``p_switch.png``
     (P against |j|) and ``inverse_time.png`` (1/t_sw against |j|) into ``out_dir``."""
@@ -267,15 +314,21 @@ def report(store: str | Path, out_dir: str | Path) -> Path:
     with Store(store) as st:
         results, counts, preset = st.results(), st.counts(), st.get_meta("preset", {})
     data = summarize(results)
-    lines = ["| drive | threshold j_c (A/m²) | Sun (local torque) j_c (A/m²) | "
-             "1/t_sw intercept (A/m²) |", "|---|---|---|---|"]
+    lines = ["| drive | threshold j_c at 0 K (A/m²) | Sun (local torque) j_c (A/m²) | "
+             "1/t_sw intercept (A/m²) | j50 at T (A/m²) | j50 95 % interval (A/m²) | "
+             "width w (A/m²) |", "|---|---|---|---|---|---|---|"]
     rows = ["drive,kind,j (A/m^2),t_switch (s),switched,n"]
     fig1, ax1 = plt.subplots(figsize=(5, 3.5))
     fig2, ax2 = plt.subplots(figsize=(5, 3.5))
     for d, entry in data.items():
         fit = inverse_time_fit(entry["zero_k"])
+        logistic = logistic_fit(entry["thermal"]) if entry["thermal"] else None
+        ci = j50_interval(entry["thermal"]) if logistic else None
         lines.append(f"| {d} | {_fmt(entry['threshold'])} | {_fmt(entry['sun'])} | "
-                     f"{_fmt(-fit[0] if fit else None)} |")
+                     f"{_fmt(-fit[0] if fit else None)} | "
+                     f"{_fmt(-logistic[0] if logistic else None)} | "
+                     f"{'—' if ci is None else f'[{_fmt(-ci[1])}, {_fmt(-ci[0])}]'} | "
+                     f"{_fmt(logistic[1] if logistic else None)} |")
         for j, t in entry["zero_k"]:
             rows.append(f"{d},switch0k,{j:.6g},{'' if t is None else f'{t:.6g}'},,")
         js = sorted(entry["thermal"], key=abs)

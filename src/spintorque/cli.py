@@ -47,6 +47,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "model-difference": "spintorque.experiments.model_difference:main",
     "pma-pillar": "spintorque.experiments.pma_cli:pma_pillar",
     "hysteresis": "spintorque.hysteresis:hysteresis_cmd",
+    "export": "spintorque.export_cli:export",
 }
 
 #: exit status for bad user input (as click uses for usage errors)

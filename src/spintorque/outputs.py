@@ -11,6 +11,7 @@ accumulation adds ``|s|_<layer> (A/m)`` per conducting layer).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from .dynamics.llg import cross
 from .io.errors import ResumeError
 from .io.ovf import write_magnetization
 from .io.table import TableWriter
+from .io.ubermag_table import UbermagTableWriter, write_ubermag_table
 
 if TYPE_CHECKING:
     from .drive import Stop
@@ -121,60 +123,114 @@ class TableFormat:
         return values
 
 
-def write_snapshot(problem: Problem, path: str | Path, t: float, m: np.ndarray) -> None:
-    """OVF 2.0 snapshot of Ms·m [A/m] at time t [s]."""
+def write_snapshot(problem: Problem, path: str | Path, t: float, m: np.ndarray,
+                   vtk: bool = False) -> None:
+    """OVF 2.0 snapshot of Ms·m [A/m] at time t [s]; with ``vtk`` also the same snapshot as
+    VTK image data beside it (suffix ``.vti``: :func:`spintorque.io.vtk.write_vti`, with the
+    region index)."""
     sample = problem.sample
-    write_magnetization(path, m, sample.param("Ms"), sample.grid, t=t)
+    ms = sample.param("Ms")
+    write_magnetization(path, m, ms, sample.grid, t=t)
+    if vtk:
+        from .io.vtk import write_vti
+
+        write_vti(Path(path).with_suffix(".vti"), m * ms[..., None], sample.grid,
+                  region=sample.region, region_names=sample.names)
 
 
 class TableOutput:
     """Hook: a row of ``path`` (tab-separated, :class:`TableFormat`) at every stop with
-    ``row``; resumes by cutting the file back to the checkpoint's row count."""
+    ``row``; resumes by cutting the file back to the checkpoint's row count.
 
-    def __init__(self, problem: Problem, path: str | Path) -> None:
+    ``mirrors``: ``(layout, path)`` of further tables with the same rows in another layout
+    (``("mumax3", out / "table.txt")``: :mod:`spintorque.io.ubermag_table`). A row is computed
+    once and written to each. On resume a mirror is rewritten from ``path``'s kept rows (so one
+    added to a run that has already started holds every row too)."""
+
+    def __init__(self, problem: Problem, path: str | Path,
+                 mirrors: Sequence[tuple[str, str | Path]] = ()) -> None:
         self.format = TableFormat(problem)
         self.path = Path(path)
+        self.mirrors = [(layout, Path(p)) for layout, p in mirrors]
         self.writer: TableWriter | None = None
+        self.mirror_writers: list[UbermagTableWriter] = []
 
     def open(self, resume_state: dict[str, Any] | None) -> None:
         rows = None if resume_state is None else int(resume_state.get("rows", 0))
+        columns = self.format.columns()
         try:
-            self.writer = TableWriter(self.path, self.format.columns(), resume_rows=rows)
+            self.writer = TableWriter(self.path, columns, resume_rows=rows)
         except (ValueError, FileNotFoundError) as exc:
             raise ResumeError(f"{self.path.parent}: cannot resume: {exc}; use another output "
                               "folder, or delete this one to start afresh") from None
+        for layout, path in self.mirrors:
+            if rows is not None:  # the kept rows of table.tsv, bit for bit
+                write_ubermag_table(self.path, path, layout, rows=rows)
+            self.mirror_writers.append(UbermagTableWriter(path, columns, layout,
+                                                          resume_rows=rows))
 
     def __call__(self, stop: Stop, t: float, m: np.ndarray) -> None:
         if stop.row:
-            self.writer.append(self.format.row(t, m))
+            values = self.format.row(t, m)
+            self.writer.append(values)
+            for mirror in self.mirror_writers:
+                mirror.append(values)
 
     def state(self) -> dict[str, Any]:
         self.writer.sync()  # the rows a checkpoint counts are on disk before it
+        for mirror in self.mirror_writers:
+            mirror.sync()
         return {"rows": self.writer.rows}
 
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+        for mirror in self.mirror_writers:
+            mirror.close()
 
 
 class SnapshotOutput:
     """Hook: ``folder/m_NNNNNN.ovf`` at every stop with ``snapshot``, numbered 0, 1, 2, ... in
-    time order (the number is the count of snapshot stops before it)."""
+    time order (the number is the count of snapshot stops before it). With ``vtk`` also
+    ``m_NNNNNN.vti`` beside each and the collection ``m.pvd`` (:mod:`spintorque.io.vtk`) of
+    the snapshots so far with their times [s], rewritten at every checkpoint and at the end."""
 
-    def __init__(self, problem: Problem, folder: str | Path, stops: list[Stop]) -> None:
+    def __init__(self, problem: Problem, folder: str | Path, stops: list[Stop],
+                 vtk: bool = False) -> None:
         self.problem = problem
         self.folder = Path(folder)
         self.number = {id(st): k for k, st in enumerate(st for st in stops if st.snapshot)}
+        self.vtk = vtk
+        self._series: dict[str, tuple[float, Path]] = {}
+        self._stale = False
 
     def open(self, resume_state: dict[str, Any] | None) -> None:
-        pass
+        if self.vtk and resume_state is not None:
+            from .io.vtk import SERIES, read_pvd
+
+            pvd = self.folder / SERIES
+            if pvd.is_file():  # the snapshots before the checkpoint stay in the series
+                self._series = {p.name: (t, p) for t, p in read_pvd(pvd) if p.is_file()}
 
     def __call__(self, stop: Stop, t: float, m: np.ndarray) -> None:
         if stop.snapshot:
-            write_snapshot(self.problem, self.folder / f"m_{self.number[id(stop)]:06d}.ovf", t, m)
+            path = self.folder / f"m_{self.number[id(stop)]:06d}.ovf"
+            write_snapshot(self.problem, path, t, m, vtk=self.vtk)
+            if self.vtk:
+                vti = path.with_suffix(".vti")
+                self._series[vti.name] = (t, vti)
+                self._stale = True
+
+    def _write_series(self) -> None:
+        if self._stale:
+            from .io.vtk import SERIES, write_pvd
+
+            write_pvd(self.folder / SERIES, list(self._series.values()))
+            self._stale = False
 
     def state(self) -> dict[str, Any]:
+        self._write_series()
         return {}
 
     def close(self) -> None:
-        pass
+        self._write_series()

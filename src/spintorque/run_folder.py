@@ -7,6 +7,10 @@ Files written into the folder:
 - ``m_NNNNNN.ovf``: OVF 2.0 snapshots of Ms·m [A/m], numbered from 0 at t = 0, every
   ``snapshot_every`` seconds (if set); ``relaxed.ovf`` after relaxation and ``final.ovf`` at the
   end;
+- ``table.txt`` when ``table_formats`` has ``"mumax3"``: the same rows in mumax3's layout, which
+  ``ubermagtable`` reads (:mod:`spintorque.io.ubermag_table`);
+- with ``vtk``: ``m_NNNNNN.vti``, ``relaxed.vti``, ``final.vti`` beside the OVF files and the
+  series ``m.pvd`` for ParaView (:mod:`spintorque.io.vtk`);
 - ``checkpoint.npz``: written every ``checkpoint_every`` seconds of wall time and at the end;
 - ``DONE``: JSON marker of a finished run (final time, identity hash, integrator statistics);
   ``FAILED`` after a numerical fault (the message; the last good checkpoint is kept);
@@ -32,7 +36,7 @@ import json
 import math
 import sys
 import time as _time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +47,8 @@ import numpy as np
 from .drive import Checkpointing, SimulationError, Stop, drive, numerical_errors
 from .io.checkpoint import Checkpoint, load_checkpoint, write_text
 from .io.errors import ResumeError, UserError
+from .io.ubermag_table import TABLE_FILES, check_layout
+from .io.vtk import SERIES, require_pyvista
 from .outputs import SnapshotOutput, TableOutput, write_snapshot
 from .problem import Problem
 from .switching_time import SwitchingTime
@@ -65,12 +71,16 @@ class BusyError(UserError):
 class Schedule:
     """Times of a run: ``duration`` [s] after relaxation, a table row every ``output_every``
     [s], an OVF snapshot every ``snapshot_every`` [s] (None: none), a checkpoint every
-    ``checkpoint_every`` s of wall time."""
+    ``checkpoint_every`` s of wall time. ``table_formats``: the tables written (``"tsv"``,
+    always, and ``"mumax3"``: ``table.txt``); ``vtk``: every snapshot also as ``.vti`` with the
+    series ``m.pvd``."""
 
     duration: float
     output_every: float
     snapshot_every: float | None = None
     checkpoint_every: float = 60.0
+    table_formats: tuple[str, ...] = ("tsv",)
+    vtk: bool = False
 
     def stops(self) -> list[Stop]:
         return output_stops(self.duration, self.output_every, self.snapshot_every)
@@ -129,13 +139,17 @@ def run(
     progress: Callable[[str], None] | None = print,
     progress_every: float = 10.0,
     switching: SwitchingTime | None = None,
+    table_format: Sequence[str] = ("tsv",),
+    vtk: bool = False,
 ) -> RunResult:
     """Relax ``problem`` (if its ``relaxation`` is set), then run it for ``duration`` [s] with a
     table row every ``output_every`` [s] and an OVF snapshot every ``snapshot_every`` [s],
     writing into the folder ``out`` exactly as ``spintorque run`` does; resumes an unfinished
     run found there (``spintorque.run``). ``switching``: read the switching time at the rows
-    (:class:`spintorque.switching_time.SwitchingTime`; ``RunResult.switching_time``)."""
-    schedule = Schedule(duration, output_every, snapshot_every, checkpoint_every)
+    (:class:`spintorque.switching_time.SwitchingTime`; ``RunResult.switching_time``).
+    ``table_format``, ``vtk``: further files, as ``[run] table_format`` and ``[run] vtk``."""
+    schedule = Schedule(duration, output_every, snapshot_every, checkpoint_every,
+                        table_formats=tuple(table_format), vtk=vtk)
     return run_in_folder(problem, out, schedule, restart=restart, progress=progress,
                          switching=switching,
                          progress_every=progress_every)
@@ -181,6 +195,11 @@ def run_in_folder(
     numerical fault (``FAILED`` is written, the last good checkpoint kept).
     """
     wall0 = _time.monotonic()
+    for layout in schedule.table_formats:
+        if layout != "tsv":
+            check_layout(layout)
+    if schedule.vtk:
+        require_pyvista()  # before any work, not at the first snapshot
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with folder_lock(out):
@@ -196,9 +215,10 @@ def _clean(out: Path, restart: bool) -> None:
     for stale in out.glob("*.tmp"):
         stale.unlink()  # temporary files left by a kill during an atomic write
     if restart:
-        for name in (CHECKPOINT, DONE, FAILED, TABLE, "final.ovf", "relaxed.ovf"):
+        for name in (CHECKPOINT, DONE, FAILED, TABLE, "final.ovf", "relaxed.ovf",
+                     *TABLE_FILES.values(), "final.vti", "relaxed.vti", SERIES):
             (out / name).unlink(missing_ok=True)
-        for snap in out.glob("m_*.ovf"):
+        for snap in [*out.glob("m_*.ovf"), *out.glob("m_*.vti")]:
             snap.unlink()
 
 
@@ -224,7 +244,7 @@ class RelaxationError(SimulationError):
 
 
 def _relax_first(problem: Problem, out: Path, digest: str, every: float,
-                 say: Callable[[str], None], progress_every: float
+                 say: Callable[[str], None], progress_every: float, vtk: bool = False
                  ) -> tuple[np.ndarray, dict[str, Any]]:
     """The state at t = 0: m0, relaxed if the problem asks for it (``relaxed.ovf`` written;
     the relaxation checkpoints into ``checkpoint.npz`` and continues from it)."""
@@ -246,7 +266,7 @@ def _relax_first(problem: Problem, out: Path, digest: str, every: float,
             and math.isfinite(info["energy"])):
         raise RelaxationError(f"relaxation (before t = 0 s) produced NaN/Inf "
                               f"({info['reason']}); {diagnose(problem, problem.m0)}")
-    write_snapshot(problem, out / "relaxed.ovf", 0.0, m)
+    write_snapshot(problem, out / "relaxed.ovf", 0.0, m, vtk=vtk)
     write_text(out / "relaxed.json", json.dumps(info, indent=2) + "\n")
     say(f"relaxed ({info['method']}): {info['iterations']} iterations, max|mxH| = "
         f"{info['max_torque']:.3g} A/m, converged = {info['converged']} ({info['reason']})")
@@ -309,12 +329,15 @@ def _run_locked(problem: Problem | Callable[[], Problem], digest: str, out: Path
             write_text(out / "config.json", json.dumps(record, indent=2, default=str))
         try:
             m, relax_info = _relax_first(problem, out, digest, schedule.checkpoint_every, say,
-                                         progress_every)
+                                         progress_every, vtk=schedule.vtk)
         except RelaxationError as exc:
             write_text(out / FAILED, f"{exc}\n")
             raise
     stops = schedule.stops()
-    hooks = [TableOutput(problem, out / TABLE), SnapshotOutput(problem, out, stops)]
+    mirrors = [(layout, out / TABLE_FILES[layout])
+               for layout in dict.fromkeys(schedule.table_formats) if layout != "tsv"]
+    hooks = [TableOutput(problem, out / TABLE, mirrors),
+             SnapshotOutput(problem, out, stops, vtk=schedule.vtk)]
     if switching is not None and not isinstance(switching, SwitchingTime):
         switching = switching(problem)
     if switching is not None:
@@ -335,7 +358,7 @@ def _run_locked(problem: Problem | Callable[[], Problem], digest: str, out: Path
     except SimulationError as exc:
         write_text(out / FAILED, f"{exc}\n")
         raise
-    write_snapshot(problem, out / "final.ovf", result.t, result.m)
+    write_snapshot(problem, out / "final.ovf", result.t, result.m, vtk=schedule.vtk)
     rows = result.checkpoint.rows if result.checkpoint is not None else 0
     done = {"t": result.t, "config_hash": digest, "rows": rows, "stats": result.stats,
             "relax": relax_info}

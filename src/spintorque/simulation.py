@@ -220,14 +220,15 @@ def _drop_unused(data: dict[str, Any]) -> None:
 
 
 def run_hash(cfg: RunConfig) -> str:
-    """Hash of everything that determines the result (``title``, ``run.checkpoint_every`` and
-    ``run.threads`` excluded: a run may resume with another thread count; initial OVF files also
-    by content)."""
+    """Hash of everything that determines the result (``title``, ``run.checkpoint_every``,
+    ``run.threads`` and the file formats ``run.table_format``, ``run.vtk`` excluded: a run may
+    resume with another thread count or more output files; initial OVF files also by
+    content)."""
     data = json.loads(json.dumps(cfg.model_dump(mode="json"), default=str))
     data.pop("title", None)
     if isinstance(data.get("run"), dict):  # how the run is carried out, not what it computes
-        data["run"].pop("checkpoint_every", None)
-        data["run"].pop("threads", None)
+        for key in ("checkpoint_every", "threads", "table_format", "vtk"):
+            data["run"].pop(key, None)
     _drop_unused(data)
     files = {}
     for layer in [*cfg.layer, *getattr(cfg, "region", [])]:
@@ -258,7 +259,8 @@ def run_config(
         cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"threads": threads})})
     run = cfg.run
     schedule = Schedule(float(run.duration), float(run.output_every), run.snapshot_every,
-                        float(run.checkpoint_every))
+                        float(run.checkpoint_every),
+                        table_formats=tuple(run.table_format), vtk=run.vtk)
 
     def build_limited() -> Problem:
         problem = build(cfg)

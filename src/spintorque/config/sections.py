@@ -443,6 +443,11 @@ class RelaxConfig(SchemaModel):
     )
 
 
+#: ``[run] table_format`` values: ``table.tsv`` and mumax3's ``table.txt``
+#: (:mod:`spintorque.io.ubermag_table`)
+TableFormatName = Literal["tsv", "mumax3"]
+
+
 class RunParams(SchemaModel):
     """``[run]``: time integration and outputs."""
 
@@ -466,6 +471,14 @@ class RunParams(SchemaModel):
     )
     transport_update: TransportUpdate = Field(None, description=transport_update_help())
     snapshot_every: Positive | None = Field(None, description="OVF snapshot interval [s], > 0")
+    table_format: list[TableFormatName] = Field(
+        ["tsv"], min_length=1, description="tables written: 'tsv' (table.tsv, always written) "
+        "and 'mumax3' (table.txt, mumax3's layout that ubermagtable reads)"
+    )
+    vtk: Bool = Field(
+        False, description="also write each OVF snapshot as VTK image data (m_NNNNNN.vti, "
+        "relaxed.vti, final.vti) and the series m.pvd for ParaView; needs pyvista"
+    )
     checkpoint_every: Positive = Field(
         60.0, description="wall-clock time between checkpoints [s], > 0"
     )

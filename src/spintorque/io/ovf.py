@@ -39,7 +39,8 @@ class OVFData:
 
     ``values``: shape ``(nx, ny, nz, valuedim)`` float64; ``cell`` [m] step sizes; ``origin``
     [m] the lower corner of the mesh (``xmin``, ...); ``labels``/``units`` per component;
-    ``header`` every header key (lower case) with its raw string value.
+    ``header`` every header key (lower case) with its raw string value; ``desc`` the ``Desc``
+    lines in file order.
     """
 
     values: np.ndarray
@@ -49,11 +50,26 @@ class OVFData:
     units: list[str] = field(default_factory=list)
     title: str = ""
     header: dict[str, str] = field(default_factory=dict)
+    desc: list[str] = field(default_factory=list)
 
     @property
     def grid(self) -> Grid:
         """The grid the values live on."""
         return Grid(self.values.shape[:3], self.cell, self.origin)
+
+    @property
+    def time(self) -> float | None:
+        """The simulation time [s] of a snapshot, from its ``Desc: Total simulation time: ... s``
+        line (as spintorque and mumax3 write it); None if the file has none."""
+        for line in self.desc:
+            head, _, rest = line.partition(":")
+            if head.strip().lower() == "total simulation time":
+                words = rest.split()
+                try:
+                    return float(words[0]) if words else None
+                except ValueError:
+                    return None
+        return None
 
 
 def _fmt(x: float) -> str:
@@ -268,7 +284,7 @@ def read_ovf(path: str | os.PathLike) -> OVFData:
     units = header.get("valueunits", "").split()
     if version == 1 and "valueunit" in header:
         units = [header["valueunit"]] * 3
-    return OVFData(values, cell, origin, labels, units, header.get("title", ""), header)
+    return OVFData(values, cell, origin, labels, units, header.get("title", ""), header, desc)
 
 
 def write_magnetization(

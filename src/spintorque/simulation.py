@@ -113,11 +113,21 @@ def _torques(cfg: RunConfig, sample: Sample) -> list[Any]:
     from .dynamics.torques import Slonczewski, ZhangLi
 
     out: list[Any] = []
+    solved = None
+    if getattr(cfg, "current", None) is not None:  # [current]: the solved non-uniform current
+        from .transport.charge import solve_config_current
+
+        solved = solve_config_current(cfg.current, sample).field
     if zl is not None:
-        out.append(ZhangLi(sample, current_density=tuple(zl.current_density), P=zl.P,
+        j_zl: Any = tuple(zl.current_density) if solved is None else solved.cell
+        out.append(ZhangLi(sample, current_density=j_zl, P=zl.P,
                            xi=float(zl.xi), convention=zl.convention, alpha=alpha))
     if sl is not None:
-        out.append(Slonczewski(sample, current_density=float(sl.current_density), p=tuple(sl.p),
+        # J > 0: electrons from the fixed into the free layer; conventional j_z > 0 carries
+        # electrons towards -z, i.e. from the free layer into a fixed layer below it
+        j_sl: Any = (float(sl.current_density) if solved is None else
+                     (-1.0 if sl.fixed_layer == "below" else 1.0) * solved.cell[..., 2])
+        out.append(Slonczewski(sample, current_density=j_sl, p=tuple(sl.p),
                                P=sl.P, Lambda=sl.Lambda, eps_prime=sl.eps_prime,
                                region=sl.region, thickness=sl.thickness, alpha=alpha,
                                thickness_convention=sl.thickness_convention))
@@ -205,6 +215,9 @@ def _drop_unused(data: dict[str, Any]) -> None:
     for key, unused in _UNUSED_TOP.items():
         if key in data and data[key] in (unused, None):
             data.pop(key)
+    slon = (data.get("torque") or {}).get("slonczewski")
+    if isinstance(slon, dict) and slon.get("fixed_layer") is None:
+        slon.pop("fixed_layer", None)
     if isinstance(data.get("exchange"), dict) and not data["exchange"].get("pair"):
         data["exchange"].pop("pair", None)
     for layer in data.get("layer") or []:

@@ -13,7 +13,9 @@ The current enters at the first contact and leaves at the second (a positive ``t
 ``[bottom, top]`` flows along +z, as a positive ``[transport].current_density``). The solved
 field replaces ``[transport].current_density``. Cross-table rules (:func:`current_problems`):
 contacts inside the mesh, ``sigma`` given for every conducting material, a conducting face under
-each contact and no insulating layer between them.
+each contact and no insulating layer between them. The local torques take the solved current
+too: ``[torque.zhang_li]`` the current vector of every cell, ``[torque.slonczewski]`` its z
+component with the sign given by ``fixed_layer`` (their ``current_density`` omitted).
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def current_problems(cfg: RunConfig) -> list[tuple[str, Any, str]]:
     """Rules between ``[current]`` and the other tables (empty without ``[current]``)."""
     spec = getattr(cfg, "current", None)
     if spec is None:
-        return []
+        return _uniform_torque_problems(cfg)
     out: list[tuple[str, Any, str]] = []
     size = cfg.mesh.size
     for i, c in enumerate(spec.contacts):
@@ -110,10 +112,29 @@ def current_problems(cfg: RunConfig) -> list[tuple[str, Any, str]]:
     if (j != 0.0 if isinstance(j, (int, float)) else any(v != 0.0 for v in j)):
         out.append(("transport.current_density", j,
                     "must be omitted (0) with [current]: the solved current drives the transport"))
-    for key in ("zhang_li", "slonczewski"):
-        if getattr(cfg.torque, key) is not None:
-            out.append((f"torque.{key}", "given",
-                        "the local torques take a uniform current in a config; with [current] "
-                        "use [transport] (or the Python API: ZhangLi/Slonczewski accept a "
-                        "per-cell current)"))
+    zl, slon = cfg.torque.zhang_li, cfg.torque.slonczewski
+    for key, torque in (("zhang_li", zl), ("slonczewski", slon)):
+        if torque is not None and torque.current_density is not None:
+            out.append((f"torque.{key}.current_density", torque.current_density,
+                        "must be omitted with [current]: the torque takes the solved current "
+                        "of every cell"))
+    if slon is not None and slon.fixed_layer is None:
+        out.append(("torque.slonczewski.fixed_layer", None,
+                    "required with [current]: 'below' or 'above' (where the fixed layer sits "
+                    "along z, which sets the sign of the electron flow through the free layer)"))
+    return out
+
+
+def _uniform_torque_problems(cfg: RunConfig) -> list[tuple[str, Any, str]]:
+    """Without ``[current]`` the local torques need their own current density."""
+    out: list[tuple[str, Any, str]] = []
+    zl, slon = cfg.torque.zhang_li, cfg.torque.slonczewski
+    for key, torque in (("zhang_li", zl), ("slonczewski", slon)):
+        if torque is not None and torque.current_density is None:
+            out.append((f"torque.{key}.current_density", None,
+                        "required (A/m^2) unless a [current] table solves the current"))
+    if slon is not None and slon.fixed_layer is not None:
+        out.append(("torque.slonczewski.fixed_layer", slon.fixed_layer,
+                    "only with [current]; without it, the sign of current_density says the "
+                    "direction of the electron flow"))
     return out

@@ -94,7 +94,7 @@ def _material_problems(cfg: RunConfig, key: str, dx: float) -> list[Problem]:
                         f"gives the DMI field 2|{name}|/(mu0 Ms dx) = {h_d:.3g} A/m {with_ms} and "
                         f"the smallest cell edge dx = {dx!r} m; {_LIMIT}"))
     zl = cfg.torque.zhang_li
-    if zl is not None:
+    if zl is not None and zl.current_density is not None:
         u = abs(zl.P) * MU_B * _peak(zl.current_density) / (E_CHARGE * ms)
         h = u / (mat.gamma0 * dx)
         if not h <= FIELD_SCALE_MAX:
@@ -103,7 +103,8 @@ def _material_problems(cfg: RunConfig, key: str, dx: float) -> list[Problem]:
                         f"({with_ms}, u = P mu_B j/(e Ms) = {u:.3g} m/s, dx = {dx!r} m); "
                         f"{_LIMIT}"))
     slon = cfg.torque.slonczewski
-    if slon is not None and _acts_on(cfg, slon.region, key):
+    if (slon is not None and slon.current_density is not None
+            and _acts_on(cfg, slon.region, key)):
         if slon.thickness is not None:
             d = slon.thickness
         elif getattr(slon, "thickness_convention", "layer") == "cell":

@@ -388,8 +388,9 @@ class TransportConfig(SchemaModel):
 class ZhangLiConfig(SchemaModel):
     """``[torque.zhang_li]``: current-in-plane (local) spin-transfer torque."""
 
-    current_density: _bounded(Vec3, bounds.CURRENT_DENSITY) = Field(
-        description="current density vector [A/m^2], each within ±1e15"
+    current_density: _bounded(Vec3, bounds.CURRENT_DENSITY) | None = Field(
+        None, description="current density vector [A/m^2], each within ±1e15; omitted only "
+        "with [current] (then the solved current of every cell)"
     )
     P: Float = Field(1.0, ge=-1, le=1, description="spin polarization [1], [-1, 1]")
     xi: Float = Field(0.0, description="non-adiabaticity [1]")
@@ -402,8 +403,15 @@ class ZhangLiConfig(SchemaModel):
 class SlonczewskiConfig(SchemaModel):
     """``[torque.slonczewski]``: fixed-polarizer torque, current along z."""
 
-    current_density: _bounded(Float, bounds.CURRENT_DENSITY) = Field(
-        description="current density along z [A/m^2], within ±1e15"
+    current_density: _bounded(Float, bounds.CURRENT_DENSITY) | None = Field(
+        None, description="current density [A/m^2] through the free layer, within ±1e15; "
+        "positive: electrons flow from the fixed layer into the free layer (OOMMF's sign); "
+        "omitted only with [current] (then the solved j_z of every cell, signed by fixed_layer)"
+    )
+    fixed_layer: Literal["below", "above"] | None = Field(
+        None, description="with [current]: where the fixed layer sits along z ('below': "
+        "conventional current along +z carries electrons from the free into the fixed layer, "
+        "J = -j_z; 'above': J = +j_z); required with [current], not allowed without"
     )
     p: Nonzero3 = Field(description="polarizer direction, nonzero 3-vector (normalized)")
     P: Float = Field(0.5669, ge=-1, le=1, description="spin polarization [1], [-1, 1]")

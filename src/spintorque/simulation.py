@@ -57,13 +57,16 @@ def as_config(cfg: RunConfig | dict) -> RunConfig:
 
 def build_sample(cfg: RunConfig) -> Sample:
     """Layers of the config stacked along z, bottom first (:meth:`Sample.stack`); with layer
-    shapes or ``[[region]]`` tables, :func:`spintorque.config.geometry.shaped_sample`."""
+    shapes or ``[[region]]`` tables, :func:`spintorque.config.geometry.shaped_sample`; then the
+    ``[[cell_values]]`` tables."""
+    from .config.cell_values import apply_cell_values
     from .config.geometry import shaped_sample, uses_geometry
 
     if uses_geometry(cfg):
-        return shaped_sample(cfg)
+        return apply_cell_values(cfg, shaped_sample(cfg))
     nx, ny, _ = cfg.grid_shape
-    return Sample.stack((nx, ny), tuple(float(c) for c in cfg.mesh.cell), cfg.stack())
+    sample = Sample.stack((nx, ny), tuple(float(c) for c in cfg.mesh.cell), cfg.stack())
+    return apply_cell_values(cfg, sample)
 
 
 def _applied_field(cfg: RunConfig, sample: Sample) -> list[Any]:
@@ -150,19 +153,23 @@ def _thermal(cfg: RunConfig, sample: Sample) -> list[Any]:
 
 
 def _chiral_cubic(sample: Sample) -> list[Any]:
-    """Interfacial DMI, bulk DMI and cubic anisotropy, each only where a magnetic material has a
+    """Interfacial DMI, bulk DMI and cubic anisotropy, each only where a magnetic cell has a
     nonzero ``Dind``, ``Dbulk`` or ``Kc1``/``Kc2``."""
-    mats = [mat for mat in sample.materials if mat.magnetic]
+    magnetic = sample.magnetic
+
+    def present(key: str) -> bool:  # per cell: [[cell_values]] may set it where materials do not
+        return bool(np.any(sample.param(key)[magnetic] != 0))
+
     out: list[Any] = []
-    if any(mat.Dind != 0 for mat in mats):
+    if present("Dind"):
         from .fields.dmi import InterfacialDMI
 
         out.append(InterfacialDMI(sample))
-    if any(mat.Dbulk != 0 for mat in mats):
+    if present("Dbulk"):
         from .fields.dmi import BulkDMI
 
         out.append(BulkDMI(sample))
-    if any(mat.Kc1 != 0 or mat.Kc2 != 0 for mat in mats):
+    if present("Kc1") or present("Kc2"):
         from .fields.cubic import CubicAnisotropy
 
         out.append(CubicAnisotropy(sample))
@@ -175,7 +182,7 @@ def build(cfg: RunConfig | dict) -> Problem:
     sample = build_sample(cfg)
     pair_A = {tuple(p.layers): float(p.A) for p in cfg.exchange.pair} or None
     terms: list[Any] = [Exchange(sample, float(cfg.exchange.interregion_scale), pair_A=pair_A)]
-    if any(mat.Ku != 0 for mat in sample.materials if mat.magnetic):
+    if np.any(sample.param("Ku")[sample.magnetic] != 0):
         terms.append(UniaxialAnisotropy(sample))
     terms += _chiral_cubic(sample)
     if cfg.interlayer:  # [[interlayer]]: RKKY across spacers
@@ -202,7 +209,8 @@ def build(cfg: RunConfig | dict) -> Problem:
 
 #: tables and keys added after the first release, left out of :func:`run_hash` while unused,
 #: so that a config that does not use them keeps its hash (and its runs resume)
-_UNUSED_TOP = {"region": [], "interlayer": [], "thermal": None, "current": None, "pulse": None,
+_UNUSED_TOP = {"region": [], "interlayer": [], "cell_values": [], "thermal": None, "current": None,
+               "pulse": None,
                "switching": None}
 
 
@@ -248,6 +256,8 @@ def run_hash(cfg: RunConfig) -> str:
         path = layer.initial.file if layer.initial is not None else None
         if path is not None and Path(path).is_file():
             files[layer.name] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    for i, spec in enumerate(getattr(cfg, "cell_values", [])):  # value files by content too
+        files[f"cell_values[{i}]"] = hashlib.sha256(Path(spec.file).read_bytes()).hexdigest()
     for reg in getattr(cfg, "region", []):  # mask files by content too
         if reg.mask is not None and Path(reg.mask).is_file():
             files[f"{reg.name}.mask"] = hashlib.sha256(Path(reg.mask).read_bytes()).hexdigest()

@@ -10,6 +10,7 @@ from pydantic import Field, Strict, ValidationInfo, model_validator
 
 from ..materials import Material
 from .base import Name, SchemaModel, raise_if
+from .cell_values import CellValuesConfig, cell_values_problems
 from .checks import cross_problems
 from .current import CurrentConfig, current_problems
 from .geometry import RegionConfig
@@ -74,6 +75,10 @@ class RunConfig(SchemaModel):
         description="[[interlayer]] tables: RKKY coupling across a spacer; omitted = none")
     hysteresis: HysteresisConfig | None = Field(
         None, description="[hysteresis] table: the sweep of `spintorque hysteresis`")
+    cell_values: list[CellValuesConfig] = Field(
+        default_factory=list, max_length=1000,
+        description="[[cell_values]] tables: per-cell values of a material parameter from a "
+        "file; omitted = the materials' values")
     thermal: ThermalConfig | None = Field(
         None, description="[thermal] table: temperature and seed of the thermal field; "
         "omitted = 0 K")
@@ -112,5 +117,6 @@ class RunConfig(SchemaModel):
     # -- cross-field rules ------------------------------------------------------------------
     @model_validator(mode="after")
     def _cross_checks(self, info: ValidationInfo) -> RunConfig:
-        raise_if(current_problems(self) or cross_problems(self, info.context or {}))
+        raise_if(current_problems(self) or cross_problems(self, info.context or {})
+                 or cell_values_problems(self))
         return self

@@ -73,34 +73,58 @@ class PolygonShape(SchemaModel):
         return v
 
 
-_KINDS = ("cylinder", "ellipse", "rectangle", "polygon")
+_KINDS = ("cylinder", "ellipse", "rectangle", "polygon", "union", "intersection", "difference")
+#: the combinations: their value is a list of shapes (difference: the first less the others)
+_COMBINATIONS = ("union", "intersection", "difference")
 
 
 class ShapeConfig(SchemaModel):
-    """The xy cross-section of a layer or region: exactly one of the four forms, extruded over
-    the layer's (or region's) z range."""
+    """The xy cross-section of a layer or region: exactly one of the four forms or of the three
+    combinations of shapes (nested to any depth), extruded over the layer's (or region's) z
+    range."""
 
     cylinder: CylinderShape | None = Field(None, description="circle of a diameter")
     ellipse: EllipseShape | None = Field(None, description="ellipse of semi-axes a, b")
     rectangle: RectangleShape | None = Field(None, description="axis-aligned rectangle")
     polygon: PolygonShape | None = Field(None, description="polygon of vertices")
+    union: list[ShapeConfig] | None = Field(
+        None, min_length=2, max_length=100, description="cells in any of 2 to 100 shapes")
+    intersection: list[ShapeConfig] | None = Field(
+        None, min_length=2, max_length=100, description="cells in all of 2 to 100 shapes")
+    difference: list[ShapeConfig] | None = Field(
+        None, min_length=2, max_length=100,
+        description="cells in the first of 2 to 100 shapes and in none of the others")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ShapeConfig:
         given = [k for k in _KINDS if getattr(self, k) is not None]
         if len(given) != 1:
-            raise_if([("", given or {}, "exactly one of cylinder, ellipse, rectangle, polygon "
-                       "must be given")])
+            raise_if([("", given or {}, "exactly one of cylinder, ellipse, rectangle, polygon, "
+                       "union, intersection, difference must be given")])
         return self
 
     @property
     def kind(self) -> str:
         return next(k for k in _KINDS if getattr(self, k) is not None)
 
+    def dump(self) -> Any:
+        """The value of the form given (for messages)."""
+        spec = getattr(self, self.kind)
+        if self.kind in _COMBINATIONS:
+            return [part.model_dump(exclude_none=True) for part in spec]
+        return spec.model_dump()
+
     def to_shape(self, size_xy: tuple[float, float], z: tuple[float, float]) -> Shape:
         """The :class:`~spintorque.geometry.Shape` on a grid of xy size ``size_xy`` [m] between
         ``z = (z0, z1)`` [m]."""
         spec = getattr(self, self.kind)
+        if self.kind in _COMBINATIONS:
+            parts = [part.to_shape(size_xy, z) for part in spec]
+            combined = parts[0]
+            for part in parts[1:]:
+                combined = {"union": combined.__or__, "intersection": combined.__and__,
+                            "difference": combined.__sub__}[self.kind](part)
+            return combined
         if self.kind == "polygon":
             return Polygon(tuple(spec.vertices), z=z)
         center = spec.center if spec.center is not None else (size_xy[0] / 2, size_xy[1] / 2)
@@ -278,10 +302,9 @@ def _extent_problems(path: str, shape: ShapeConfig, size: Any) -> list[Problem]:
     bad = [a for a in range(2) if lo[a] < -tol[a] or hi[a] > size[a] + tol[a]]
     if not bad:
         return []
-    spec = getattr(shape, shape.kind)
     span = ", ".join(f"{'xy'[a]} from {lo[a]:.6g} to {hi[a]:.6g} m" for a in range(2))
     grid = ", ".join(f"{'xy'[a]} in [0, {size[a]!r}] m" for a in range(2))
-    return [(f"{path}.{shape.kind}", spec.model_dump(),
+    return [(f"{path}.{shape.kind}", shape.dump(),
              f"must lie inside the grid ({grid}); it spans {span}")]
 
 
@@ -329,7 +352,7 @@ def _shape_value(cfg: RunConfig, where: int) -> Any:
     obj = cfg.layer[where].shape if where >= 0 else cfg.region[-1 - where].shape
     if obj is None:
         return cfg.region[-1 - where].mask
-    return {obj.kind: getattr(obj, obj.kind).model_dump()}
+    return {obj.kind: obj.dump()}
 
 
 def _initial_file_problem(grid: Grid, cells: np.ndarray, i: int, path: str) -> list[Problem]:

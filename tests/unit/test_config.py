@@ -207,6 +207,23 @@ def test_demag_and_state_estimate_follow_the_documented_counts() -> None:
     assert film["demag"] == 6 * (16 * 8) * 16 + 2 * (3 * 16 * 8 * 8 + 3 * 16 * 8 * 16)
 
 
+def test_estimate_counts_thermal_and_chiral_buffers() -> None:
+    d = base()
+    d["transport"] = {"model": "none"}
+    d["relax"] = {"enabled": False}
+    plain = memory.memory_breakdown(config_from_dict(d))
+    n = 8 * 4 * 6
+    d["thermal"] = {"T": 300.0, "seed": 1}
+    d["run"]["integrator"] = "heun"
+    d["run"]["dt"] = 1e-14
+    d["material"]["py"]["Dind"] = 1e-3
+    hot = memory.memory_breakdown(config_from_dict(d))
+    # two vector fields (thermal field, normal draws), four scalar fields and the mask
+    assert hot["thermal"] == n * (2 * 24 + 4 * 8 + 1)
+    assert hot["state"] == plain["state"] + 24 * n  # one DMI field buffer
+    assert "thermal" not in plain
+
+
 def test_grid_too_large_for_memory_is_refused_with_the_estimate(monkeypatch) -> None:
     cfg = config_from_dict(base(), check_memory=False)
     need = memory.estimate_memory(cfg)

@@ -10,6 +10,8 @@ complex128 = 16 B), for a grid of N = nx*ny*nz cells:
   copy of m for outputs: 24 B x N each.
 * **parameters**: ten per-cell scalar material arrays, the anisotropy axis field, region indices
   and masks.
+* **thermal** (``[thermal]`` active): the thermal field and its standard-normal draws (two vector
+  fields), per-cell σ, temperature, Ms·V and α (four scalar fields) and the noise mask.
 * **integrator**: vector buffers of the scheme, its registry entry's ``state_arrays``
   (:data:`~spintorque.dynamics.integrators.INTEGRATORS`; Dormand-Prince RK45: 7 stages, candidate,
   error estimate and scratch = 10; RK43 8; GSPM 8; RK4 7; Euler 3), and 5 for Barzilai-Borwein
@@ -73,9 +75,16 @@ def memory_breakdown(config: RunConfig) -> dict[str, int]:
     terms += config.demag.enabled
     terms += config.transport.model != NO_TRANSPORT  # s-d coupling field
     terms += (config.torque.zhang_li is not None) + (config.torque.slonczewski is not None)
+    # DMI (interfacial, bulk), cubic anisotropy and interlayer exchange: one field buffer each
+    terms += any(m.Dind != 0 for m in mats) + any(m.Dbulk != 0 for m in mats)
+    terms += any(m.Kc1 != 0 or m.Kc2 != 0 for m in mats) + bool(config.interlayer)
+    thermal = getattr(config, "thermal", None)
     parts = {"baseline": BASELINE_BYTES}
     parts["state"] = VEC * n * (3 + terms)
     parts["parameters"] = n * (10 * F64 + VEC + 2 + 1)
+    if thermal is not None and thermal.active:
+        # its field and the standard-normal draws (vectors), per-cell sigma, T, Ms V and alpha
+        parts["thermal"] = n * (2 * VEC + 4 * F64 + 1)
     stages = integrator_spec(config.run.integrator).state_arrays
     if config.relax.enabled:
         llg = config.relax.method == "llg"

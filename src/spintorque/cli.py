@@ -163,7 +163,11 @@ _CONFIG = click.Path(dir_okay=False, path_type=Path)
 @click.option("--threads", type=click.IntRange(1, 1024), default=None,
               help="Compute threads: FFTW threads of the stray field (BLAS stays at 1); "
                    "default: the config's run.threads, 1 unless set.")
-def run(config: Path, out_dir: Path, restart: bool, threads: int | None) -> None:
+@click.option("--precision", type=click.Choice(["float64", "float32"]), default=None,
+              help="Precision of the stray field's FFT convolution; default: the config's "
+                   "run.precision, float64 unless set.")
+def run(config: Path, out_dir: Path, restart: bool, threads: int | None,
+        precision: str | None) -> None:
     """Relax and run the simulation described by CONFIG (a TOML file).
 
     Running again on the folder of an unfinished run resumes it; a finished run is not redone.
@@ -178,6 +182,8 @@ def run(config: Path, out_dir: Path, restart: bool, threads: int | None) -> None
         options["restart"] = True
     if threads is not None:
         options["threads"] = threads
+    if precision is not None:
+        options["precision"] = precision
     run_config(cfg, out_dir, **options)
 
 

@@ -298,7 +298,8 @@ def _sweep_locked(problem: Problem, sweep: _Sweep, b_all: np.ndarray, u: np.ndar
             b = b_all[step]
             sweep.set_field(b)
             m0 = _perturb(m, sweep.magnetic, perturbation, seed, step) if perturbation else m
-            m, info = relax(sweep.llg, m0, spec, problem.stepping)
+            with problem.full_precision():  # relaxations run in float64
+                m, info = relax(sweep.llg, m0, spec, problem.stepping)
             if not np.all(np.isfinite(m)):
                 raise UserError(f"hysteresis step {step} (B = {b.tolist()} T): the relaxation "
                                 f"produced NaN/Inf ({info['reason']})")

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import math
 import time as _time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -212,6 +213,16 @@ class Problem:
             term.load_state_dict({k[len(prefix):]: v for k, v in state.items()
                                   if k.startswith(prefix)})
 
+    @contextmanager
+    def full_precision(self) -> Iterator[None]:
+        """Every term in float64 inside the block (terms with a ``full_precision`` context, such
+        as ``Demag(sample, precision="float32")``); relaxations run in it."""
+        with ExitStack() as stack:
+            for term in self.all_terms:
+                if hasattr(term, "full_precision"):
+                    stack.enter_context(term.full_precision())
+            yield
+
     # -- identity ---------------------------------------------------------------------------------
     def identity(self) -> str:
         """A hash of what determines the result (for resuming in an output folder): the given
@@ -284,4 +295,5 @@ class Problem:
                          f"max|mxH| = {torque:.3g} A/m (tol {spec.tol} A/m)")
                 last[0] = now
 
-        return relax(self.relax_llg, start, spec, self.stepping, report, checkpoint)
+        with self.full_precision():  # float32 energies would stall the descent (Demag)
+            return relax(self.relax_llg, start, spec, self.stepping, report, checkpoint)

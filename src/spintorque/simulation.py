@@ -193,7 +193,7 @@ def build(cfg: RunConfig | dict) -> Problem:
     if cfg.demag.enabled:
         from .fields.demag import Demag
 
-        terms.append(Demag(sample))
+        terms.append(Demag(sample, precision=cfg.run.precision))
     run, relax = cfg.run, cfg.relax
     stepping = Stepping(run.integrator, dt=run.dt, rtol=run.rtol, dt_max=run.dt_max,
                         transport_update=run.transport_update)
@@ -223,6 +223,8 @@ def _drop_unused(data: dict[str, Any]) -> None:
     for key, unused in _UNUSED_TOP.items():
         if key in data and data[key] in (unused, None):
             data.pop(key)
+    if isinstance(data.get("run"), dict) and data["run"].get("precision") == "float64":
+        data["run"].pop("precision")
     slon = (data.get("torque") or {}).get("slonczewski")
     if isinstance(slon, dict) and slon.get("fixed_layer") is None:
         slon.pop("fixed_layer", None)
@@ -272,12 +274,23 @@ def run_config(
     progress: Callable[[str], None] | None = print,
     progress_every: float = 10.0,
     threads: int | None = None,
+    precision: str | None = None,
 ) -> RunResult:
     """Relax (if enabled) and run ``cfg`` for ``cfg.run.duration`` seconds in ``out_dir``
     (:func:`spintorque.run_folder.run_in_folder`); resumes an unfinished run found there,
     returns a finished one unchanged. ``config.json`` records the config. ``threads``: compute
-    threads (default ``cfg.run.threads``, itself 1 by default; :mod:`spintorque.threads`)."""
+    threads (default ``cfg.run.threads``, itself 1 by default; :mod:`spintorque.threads`);
+    ``precision``: the stray field's precision (default ``cfg.run.precision``, "float64"; it
+    is part of the run's identity when not "float64")."""
     cfg = as_config(cfg)
+    if precision is not None and precision != cfg.run.precision:
+        from .fields.demag.convolution import PRECISIONS
+        from .io.errors import ConfigError
+
+        if precision not in PRECISIONS:
+            raise ConfigError.single("run.precision", repr(precision),
+                                     "'float64' or 'float32'", "run_config(precision=...)")
+        cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"precision": precision})})
     if threads is not None and check_threads(threads) != cfg.run.threads:
         cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"threads": threads})})
     run = cfg.run

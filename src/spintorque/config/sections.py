@@ -490,6 +490,11 @@ class RunParams(SchemaModel):
     checkpoint_every: Positive = Field(
         60.0, description="wall-clock time between checkpoints [s], > 0"
     )
+    precision: Literal["float64", "float32"] = Field(
+        "float64", description="precision of the stray field's FFT convolution: 'float64' "
+        "(default) or 'float32' (single-precision transforms; m, the integrator and the other "
+        "terms stay float64)"
+    )
     threads: Int = Field(
         1, ge=1, le=1024, description="compute threads of the run: FFTW threads of the stray "
         "field (BLAS pools stay at 1), 1 to 1024"

@@ -89,6 +89,9 @@ def _save_wisdom(before: tuple) -> None:
         pass
 
 
+#: precisions of the convolution (the rest of a run is float64 either way)
+PRECISIONS = ("float64", "float32")
+
 # parity (+1 even, -1 odd) of each component along x, y, z; order of newell.COMPONENTS
 _PARITY = ((1, 1, 1), (1, 1, 1), (1, 1, 1), (-1, -1, 1), (-1, 1, -1), (1, -1, -1))
 
@@ -177,6 +180,29 @@ def _product_folded(c, k, ix, sx, iy, sy, iz, sz):  # pragma: no cover - compile
                 c[2, i, j, q] = xz * mx + yz * my + zz * mz
 
 
+@numba.njit(cache=True, fastmath={"contract"})
+def _product_folded_parts(c, k, ix, sx, iy, sy, iz, sz):  # pragma: no cover - compiled
+    # _product_folded on the real view of the spectra (real and imaginary parts interleaved
+    # along the last axis): real arithmetic only. Used for float32, where it is 1.2-1.4x faster
+    # than complex64 arithmetic; float64 keeps _product_folded, bit for bit as before.
+    for i in range(c.shape[1]):
+        a = ix[i]
+        for j in range(c.shape[2]):
+            b = iy[j]
+            sxy = sx[i] * sy[j]
+            for q in range(c.shape[3] // 2):
+                d = iz[q]
+                xx, yy, zz = k[0, a, b, d], k[1, a, b, d], k[2, a, b, d]
+                xy = sxy * k[3, a, b, d]
+                xz = sx[i] * sz[q] * k[4, a, b, d]
+                yz = sy[j] * sz[q] * k[5, a, b, d]
+                for p in range(2 * q, 2 * q + 2):
+                    mx, my, mz = c[0, i, j, p], c[1, i, j, p], c[2, i, j, p]
+                    c[0, i, j, p] = xx * mx + xy * my + xz * mz
+                    c[1, i, j, p] = xy * mx + yy * my + yz * mz
+                    c[2, i, j, p] = xz * mx + yz * my + zz * mz
+
+
 @numba.njit(cache=True)
 def _gather(buf, m, ms):  # pragma: no cover - compiled
     # buf[c, i, j, k] = Ms[i, j, k] * m[i, j, k, c] for the unpadded cells
@@ -228,10 +254,15 @@ class PrunedConvolution:
     planner : FFTW planner flag, ``"FFTW_MEASURE"`` (default; planning costs about 0.2 s on
         100x25x1 and 1 s on 128x64x32 once per machine, then comes from the wisdom cache),
         ``"FFTW_ESTIMATE"`` (no planning, 10-20 % slower calls) or ``"FFTW_PATIENT"``.
+    precision : ``"float64"`` (default) or ``"float32"``: the transforms, the kernel spectrum and
+        the product in single precision (float32 / complex64; the kernel is computed in float64
+        and rounded once). m and Ms come in and H goes out in float64 either way; the rounding
+        error of H is about 1e-7 of max|H| (docs/performance.md, "Float32").
     """
 
     def __init__(
-        self, octant: np.ndarray, threads: int | None = None, planner: str = "FFTW_MEASURE"
+        self, octant: np.ndarray, threads: int | None = None, planner: str = "FFTW_MEASURE",
+        precision: str = "float64",
     ):
         octant = np.asarray(octant, float)
         if octant.ndim != 4 or octant.shape[0] != 6:
@@ -240,6 +271,11 @@ class PrunedConvolution:
             raise ValueError(
                 f"planner = {planner!r}: use FFTW_ESTIMATE, FFTW_MEASURE or FFTW_PATIENT"
             )
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision = {precision!r}: use {' or '.join(PRECISIONS)}")
+        self.precision = precision
+        self._real = np.dtype(precision)
+        self._complex = np.result_type(self._real, np.complex64)
         self.n = n = tuple(octant.shape[1:])
         self.padded = padded = tuple(padded_length(v) for v in n)
         active = [a for a in (2, 1, 0) if n[a] > 1]
@@ -262,6 +298,7 @@ class PrunedConvolution:
     def _set_kernel(self, octant: np.ndarray, spec: list[int], total: int) -> None:
         """The kernel's spectrum, real by parity, folded to the kept frequencies."""
         padded, order, threads = self.padded, self._active, self.threads
+        # the spectrum is computed in float64 and rounded once to the working precision
         kernel = wrap_kernel(octant, padded, pyfftw.empty_aligned((6, *padded), dtype=np.float64))
         kspec = pyfftw.empty_aligned((6, *spec), dtype=np.complex128)
         pyfftw.FFTW(kernel, kspec, axes=[a + 1 for a in order[::-1]], flags=("FFTW_ESTIMATE",),
@@ -281,8 +318,8 @@ class PrunedConvolution:
                 sign = np.where(freq > size // 2, -1.0, 1.0)
             else:
                 index, sign = np.arange(size), np.ones(size)
-            self._fold += [index.astype(np.int64), sign]
-        self._kernel = np.ascontiguousarray(kspec.real[tuple(keep)]) / total
+            self._fold += [index.astype(np.int64), sign.astype(self._real)]
+        self._kernel = (np.ascontiguousarray(kspec.real[tuple(keep)]) / total).astype(self._real)
         del kspec
 
     def _set_plans(self, spec: list[int], planner: str) -> None:
@@ -304,9 +341,9 @@ class PrunedConvolution:
         fwd, inv = "FFTW_FORWARD", "FFTW_BACKWARD"
         shape_in = list(n)
         shape_in[order[0]] = padded[order[0]]
-        self._real_in = pyfftw.zeros_aligned((3, *shape_in), dtype=np.float64)
-        self._real_out = pyfftw.zeros_aligned((3, *shape_in), dtype=np.float64)
-        self._spec = spectrum = pyfftw.zeros_aligned((3, *spec), dtype=np.complex128)
+        self._real_in = pyfftw.zeros_aligned((3, *shape_in), dtype=self._real)
+        self._real_out = pyfftw.zeros_aligned((3, *shape_in), dtype=self._real)
+        self._spec = spectrum = pyfftw.zeros_aligned((3, *spec), dtype=self._complex)
         # stage 0 writes the unpadded rows of the spectrum buffer; each later stage runs in place
         # after zeroing its padding rows (measured: out-of-place strided transforms cost 3x more)
         self._forward = [plan(self._real_in, cut(spectrum, order[1:]), order[0], fwd)]
@@ -328,6 +365,7 @@ class PrunedConvolution:
             _save_wisdom(wisdom)
         # planning with FFTW_MEASURE scribbles on the buffers: restore the zero padding
         self._real_in[...] = 0.0
+        self._spec_parts = None if self.precision == "float64" else spectrum.view(self._real)
         self._in_view = cut(self._real_in, [order[0]])
         self._out_view = cut(self._real_out, [order[0]])
 
@@ -348,7 +386,10 @@ class PrunedConvolution:
             if pad is not None:
                 pad[...] = 0.0
             stage.execute()
-        _product_folded(self._spec, self._kernel, *self._fold)
+        if self._spec_parts is None:
+            _product_folded(self._spec, self._kernel, *self._fold)
+        else:
+            _product_folded_parts(self._spec_parts, self._kernel, *self._fold)
         for stage in self._inverse:
             stage.execute()
         _scatter(out, self._out_view, mask, accumulate)

@@ -19,7 +19,7 @@ from spintorque.simulation import run_config, run_hash
 ROOT = Path(__file__).resolve().parents[2]
 
 #: float32 rounding (eps 6e-8) grows like log N through the FFTs and the product; measured
-#: 2.3e-7 to 3.1e-7 of max|H| on 100x25x1 to 128x64x32 grids: the bound leaves a margin of ~6x
+#: 2.3e-7 to 3.2e-7 of max|H| on 100x25x1 to 128x64x32 grids: the bound leaves a margin of ~6x
 FIELD_RTOL = 2e-6
 
 

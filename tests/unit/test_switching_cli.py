@@ -106,6 +106,22 @@ def test_transport_update_option_reaches_every_run(cli, tmp_path):
     assert bad.exit_code == 2 and "--transport-update" in bad.output
 
 
+def test_transport_mode_option_reaches_every_run_and_needs_gspm(cli, tmp_path):
+    args = ["switching", "--preset", "smoke", "--workers", "1", "--currents", "6,14",
+            "--models", "diffusion", "--resolution", "4", "--out", str(tmp_path),
+            "--transport-mode", "implicit", "--integrator", "gspm"]
+    r = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    with Store(tmp_path / "store.sqlite") as st:
+        runs = [row.params for row in st.rows() if row.params.get("kind") == "switching"]
+    assert runs and all(p["experiment"]["transport_mode"] == "implicit" for p in runs)
+    bad = CliRunner().invoke(cli, args[:-2])  # the preset's rk45
+    assert bad.exit_code == 2 and "transport_mode = 'implicit' needs integrator 'gspm'" in \
+        bad.output
+    bad = CliRunner().invoke(cli, [*args[:-3], "steady"])
+    assert bad.exit_code == 2 and "--transport-mode" in bad.output
+
+
 def test_cell_option_sets_every_runs_mesh_and_rejects_what_does_not_tile(cli, tmp_path):
     """``--cell`` [nm] (one edge or DX,DY,DZ) and ``--seed`` reach every run's experiment; a cell
     that does not divide a layer, or a malformed one, is a usage error naming the field."""

@@ -17,6 +17,7 @@ from .trilayer import (
     FM1_STATES,
     MATERIAL_SETS,
     PRESETS,
+    TRANSPORT_MODES,
     TrilayerExperiment,
     experiment_integrators,
     experiment_models,
@@ -93,10 +94,13 @@ def _cell(text: str | None) -> dict:
 def stepping_overrides(integrator: str | None, dt_ps: float | None,
                        dt_max_ps: float | None, moving_threshold: float | None = None,
                        transport_update: str | None = None, cell: str | None = None,
-                       seed: int | None = None) -> dict:
+                       seed: int | None = None, transport_mode: str | None = None) -> dict:
     """Experiment overrides from ``--integrator``, ``--dt``, ``--dt-max`` [ps],
-    ``--moving-threshold``, ``--transport-update``, ``--cell`` [nm] and ``--seed``."""
+    ``--moving-threshold``, ``--transport-update``, ``--cell`` [nm], ``--seed`` and
+    ``--transport-mode``."""
     out: dict = _cell(cell)
+    if transport_mode is not None:
+        out["transport_mode"] = transport_mode
     if seed is not None:
         out["seed"] = seed
     if transport_update is not None:
@@ -177,6 +181,11 @@ def run_options(command):
                      default=None,
                      help="When the spin transport is solved (default per preset: 'step' for "
                           "full; 'accepted' is faster at high current, docs/performance.md)."),
+        click.option("--transport-mode", "transport_mode", type=click.Choice(TRANSPORT_MODES),
+                     default=None,
+                     help="How the spin accumulation follows m: quasistatic (default, the "
+                          "steady s of the current m) or implicit (time-dependent, one implicit "
+                          "Euler step per evaluation time; needs --integrator gspm)."),
         click.option("--moving-threshold", type=float, default=None,
                      help="Label FM2 'FM2 moving' when its average changed by more than this "
                           "over the last settle window (e.g. 0.2; default: the 2 ns snapshot's "

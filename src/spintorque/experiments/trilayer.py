@@ -26,6 +26,7 @@ from ..dynamics.integrators.registry import (
     transport_update_names,
 )
 from ..problem import Problem, Relaxation, Stepping
+from ..transport.coupling import MODES as TRANSPORT_MODES
 from ..transport.models import TRANSPORT_MODELS
 
 #: Transport parameters of the magnum.fe trilayer example shared by both sets
@@ -177,6 +178,12 @@ class TrilayerExperiment:
         state a nonzero start (exactly collinear and mirror-symmetric, it has none to grow from)
     z_refine : transport sub-cells per magnetization cell along z (None: 1), e.g. to resolve
         lambda_J and the transverse decay lengths (~5 nm) on a coarse magnetization mesh
+    transport_mode : how s follows m, one of :data:`TRANSPORT_MODES` (``mode`` of
+        :class:`~spintorque.transport.coupling.SpinAccumulationField`, ``transport.mode`` of the
+        config): ``"quasistatic"`` (None, the default: the steady s of the current m) or
+        ``"implicit"`` (time-dependent: s from 0 when the current is switched on, one implicit
+        Euler step of ds/dt per evaluation time); ``"implicit"`` needs an integrator whose
+        evaluations never go back in time (``IntegratorSpec.monotone_stages``: gspm)
     moving_threshold : if set, FM2's state is "FM2 moving" when its motion (the largest change of
         a component of its average over the last ``settle_window``, dimensionless) exceeds it,
         so the search brackets the onset of sustained motion instead of a class of a moving
@@ -216,6 +223,7 @@ class TrilayerExperiment:
     fm1: str | None = None
     fm1_tilt: float | None = None
     z_refine: int | None = None
+    transport_mode: str | None = None
     extra: dict = field(default_factory=dict)  # free-form notes kept with the results
 
     def __post_init__(self) -> None:
@@ -223,6 +231,11 @@ class TrilayerExperiment:
         object.__setattr__(self, "cell", cell)
         if self.fm1 == "random":  # the default, stored as None: digests of existing sweeps hold
             object.__setattr__(self, "fm1", None)
+        if self.transport_mode == "quasistatic":  # the default, stored as None (digests hold)
+            object.__setattr__(self, "transport_mode", None)
+        if self.transport_mode is not None and self.transport_mode not in TRANSPORT_MODES:
+            raise ValueError(f"TrilayerExperiment.transport_mode = {self.transport_mode!r}; "
+                             "allowed: " + ", ".join(map(repr, TRANSPORT_MODES)))
         if self.fm1 is not None and self.fm1 not in FM1_STATES:
             raise ValueError(f"TrilayerExperiment.fm1 = {self.fm1!r}; allowed: "
                              + ", ".join(map(repr, FM1_STATES)))
@@ -290,6 +303,13 @@ class TrilayerExperiment:
             raise ValueError(f"TrilayerExperiment.transport_update = {self.transport_update!r} "
                              f"needs integrator {' or '.join(map(repr, able))} "
                              f"(integrator = {self.integrator!r})")
+        if self.transport_mode == "implicit" and not spec.monotone_stages:
+            able = [name for name in experiment_integrators()
+                    if INTEGRATORS[name].monotone_stages]
+            raise ValueError(f"TrilayerExperiment.transport_mode = 'implicit' needs integrator "
+                             f"{' or '.join(map(repr, able))} (integrator = "
+                             f"{self.integrator!r}): the time-dependent s is stepped forward "
+                             "between evaluation times, which Runge-Kutta stages revisit")
         if not (isinstance(self.seed, int) and self.seed >= 0):
             raise ValueError(f"TrilayerExperiment.seed = {self.seed!r} must be an integer >= 0")
         if not any(self.fm2_initial) or len(self.fm2_initial) != 3:
@@ -367,7 +387,7 @@ class TrilayerExperiment:
             for key in ("model", "moment_a", "duration", "output_every", "integrator", "dt",
                         "rtol", "transport_rtol", "transport_update", "dt_max", "settle_window",
                         "settle_tol", "settle_torque", "min_duration",
-                        "P_L", "P_R", "moving_threshold", "z_refine"):
+                        "P_L", "P_R", "moving_threshold", "z_refine", "transport_mode"):
                 d.pop(key, None)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -402,7 +422,8 @@ class TrilayerExperiment:
             "transport": {"model": self.model, "current_density": j,
                           "moment_a": float(self.moment_a),
                           "rtol": float(self.transport_rtol),
-                          **({"z_refine": int(self.z_refine)} if self.z_refine else {})},
+                          **({"z_refine": int(self.z_refine)} if self.z_refine else {}),
+                          **({"mode": self.transport_mode} if self.transport_mode else {})},
             "relax": {"enabled": bool(relax), "method": self.relax_method,
                       "tol": float(self.relax_tol), "max_iter": int(self.relax_max_iter)},
             "run": {"duration": float(self.duration if duration is None else duration),
@@ -454,7 +475,8 @@ class TrilayerExperiment:
             terms.append(Demag(sample))
         transport = SpinAccumulationField(sample, model=self.model, current_density=j,
                                           a=float(self.moment_a), rtol=float(self.transport_rtol),
-                                          z_refine=int(self.z_refine or 1))
+                                          z_refine=int(self.z_refine or 1),
+                                          mode=self.transport_mode or "quasistatic")
         stepping = Stepping(self.integrator, dt=float(self.dt), rtol=float(self.rtol),
                             dt_max=self.dt_max, transport_update=self.transport_update)
         return Problem(sample, m0, terms, drives=[transport], stepping=stepping,

@@ -11,6 +11,7 @@ import pytest
 pytest.importorskip("discretisedfield")
 pytest.importorskip("micromagneticmodel")
 pytest.importorskip("matplotlib")
+pytest.importorskip("micromagneticdata")
 
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "ubermag_trilayer.py"
 

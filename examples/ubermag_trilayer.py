@@ -5,8 +5,9 @@ Ubermag (``micromagneticmodel`` for the system, ``discretisedfield`` for fields)
 problem; ``spintorque.ubermag`` runs it. The moment model has no Ubermag term: it is
 spintorque's own dynamics term :class:`spintorque.ubermag.SpinMoment`, which solves the spin
 accumulation self-consistently with m at every step. Parameters are those of
-``examples/trilayer_moment.toml`` (permalloy, Cu spacer, the magnum.fe set), on a coarse mesh
-(8 x 8 x 5 nm cells) and for 50 ps so that the script runs in well under a minute::
+``examples/trilayer_moment.toml`` (permalloy, Cu spacer, the magnum.fe set), on the talk's
+128 x 64 nm cross-section with coarse cells (16 x 16 x 10 nm) and for 50 ps, so that the script
+runs in well under a minute::
 
     .venv/bin/python examples/ubermag_trilayer.py [OUTPUT_DIR]
 
@@ -33,10 +34,10 @@ import micromagneticmodel as mm  # noqa: E402
 import spintorque.ubermag as sc  # noqa: E402
 from spintorque.constants import GAMMA0  # noqa: E402
 
-# -- geometry: 64 x 32 nm pillar; FM1 200 nm, Cu spacer 20 nm, FM2 60 nm (from z = 0 up) --------
-LX, LY = 64e-9, 32e-9
+# -- geometry: 128 x 64 nm pillar; FM1 200 nm, Cu spacer 20 nm, FM2 60 nm (from z = 0 up) --------
+LX, LY = 128e-9, 64e-9
 FM1_TOP, FM2_BOTTOM, TOP = 200e-9, 220e-9, 280e-9
-CELL = (8e-9, 8e-9, 5e-9)
+CELL = (16e-9, 16e-9, 10e-9)
 
 # -- materials (examples/trilayer_moment.toml) ---------------------------------------------------
 MS = 8.0e5          # A/m, permalloy

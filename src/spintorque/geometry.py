@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,15 +53,16 @@ def _in_z(z: np.ndarray, zr: tuple[float, float]) -> np.ndarray:
     return (z >= zr[0]) & (z <= zr[1])
 
 
-class Shape:
+class Shape(ABC):
     """A solid: ``contains(x, y, z)`` [m] -> bool array; ``|``, ``&``, ``-`` combine solids."""
 
+    @abstractmethod
     def contains(self, x: Any, y: Any, z: Any) -> np.ndarray:
-        raise NotImplementedError  # every concrete shape defines it
+        """Whether each point (x, y, z) [m] lies inside (closed boundary)."""
 
+    @abstractmethod
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper corner [m] of a box holding the shape (may be infinite)."""
-        raise NotImplementedError
 
     def __or__(self, other: Shape) -> Shape:
         return Union(self, other)

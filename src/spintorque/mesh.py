@@ -6,6 +6,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: index tuple of a 3D cell array
+Index = tuple[slice, slice, slice]
+
+
+def face_slices(axis: int) -> tuple[Index, Index]:
+    """``(lo, hi)``: indices that pick, for every interior face normal to ``axis``, the cell
+    below it (``a[lo]``) and the cell above it (``a[hi]``); both views have the face array's
+    shape (one fewer along ``axis``)."""
+    lo = [slice(None)] * 3
+    hi = [slice(None)] * 3
+    lo[axis] = slice(None, -1)
+    hi[axis] = slice(1, None)
+    return tuple(lo), tuple(hi)  # type: ignore[return-value]
+
 
 @dataclass(frozen=True)
 class Grid:

@@ -21,6 +21,7 @@ import numpy as np
 from pydantic import Field, Strict, ValidationInfo, field_validator
 
 from .base import Name, SchemaModel
+from .geometry import data_file
 
 if TYPE_CHECKING:
     from ..materials import Sample
@@ -49,17 +50,7 @@ class CellValuesConfig(SchemaModel):
     @field_validator("file")
     @classmethod
     def _exists(cls, v: str, info: ValidationInfo) -> str:
-        if not v.lower().endswith((".npy", ".ovf")):
-            raise ValueError("must name a .npy or .ovf file")
-        base = (info.context or {}).get("base_dir")
-        path = Path(v) if base is None else Path(base) / v
-        try:
-            ok = path.is_file()
-        except (OSError, ValueError):
-            ok = False
-        if not ok:
-            raise ValueError(f"file not found (looked for {str(path)!r})")
-        return str(path.resolve())
+        return data_file(v, info)
 
 
 def read_values(spec: CellValuesConfig) -> np.ndarray:

@@ -168,19 +168,7 @@ class RegionConfig(SchemaModel):
     @field_validator("mask")
     @classmethod
     def _mask_file(cls, v: str | None, info: ValidationInfo) -> str | None:
-        if v is None:
-            return v
-        if not v.lower().endswith((".npy", ".ovf")):
-            raise ValueError("must name a .npy or .ovf file")
-        base = (info.context or {}).get("base_dir")
-        try:
-            path = Path(v) if base is None else Path(base) / v
-            ok = path.is_file()
-        except (OSError, ValueError):
-            ok = False
-        if not ok:
-            raise ValueError(f"file not found (looked for {str(path)!r})")
-        return str(path.resolve())
+        return None if v is None else data_file(v, info)
 
     @model_validator(mode="after")
     def _one_of(self) -> RegionConfig:
@@ -190,6 +178,22 @@ class RegionConfig(SchemaModel):
         if self.z is not None and not self.z[0] < self.z[1]:
             raise_if([("z", list(self.z), "need z0 < z1 [m]")])
         return self
+
+
+def data_file(v: str, info: ValidationInfo) -> str:
+    """The absolute path of a ``.npy`` or ``.ovf`` file named in a config (relative to the
+    validation context's ``base_dir``); ValueError if it has another suffix or does not exist."""
+    if not v.lower().endswith((".npy", ".ovf")):
+        raise ValueError("must name a .npy or .ovf file")
+    base = (info.context or {}).get("base_dir")
+    path = Path(v) if base is None else Path(base) / v
+    try:
+        ok = path.is_file()
+    except (OSError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"file not found (looked for {str(path)!r})")
+    return str(path.resolve())
 
 
 # -- derived geometry ------------------------------------------------------------------------

@@ -30,6 +30,7 @@ import numpy as np
 
 from ..constants import E_CHARGE, HBAR, MU0, MU_B
 from ..materials import Sample
+from ..mesh import face_slices
 from .llg import cross
 
 ZHANG_LI_CONVENTIONS = ("mumax3", "oommf")
@@ -196,11 +197,7 @@ class ZhangLi:
         for axis in range(3):
             if grid.n[axis] < 2 or not np.any(self.u[..., axis]):
                 continue
-            lo = [slice(None)] * 3
-            hi = [slice(None)] * 3
-            lo[axis] = slice(None, -1)
-            hi[axis] = slice(1, None)
-            lo, hi = tuple(lo), tuple(hi)
+            lo, hi = face_slices(axis)
             face = (magnetic[lo] & magnetic[hi]).astype(float)
             nfaces = np.zeros(grid.shape)
             nfaces[lo] += face

@@ -43,6 +43,7 @@ import numpy as np
 
 from ..constants import MU0
 from ..materials import Sample
+from ..mesh import face_slices
 from .base import quadratic_energy
 
 __all__ = ["BulkDMI", "InterfacialDMI", "face_mean"]
@@ -140,11 +141,8 @@ class _DMI:
         ms = sample.param("Ms")
         faces = []
         for axis in range(3):
-            lo = [slice(None)] * 3
-            hi = [slice(None)] * 3
-            lo[axis] = slice(None, -1)
-            hi[axis] = slice(1, None)
-            df = face_mean(d[tuple(lo)], d[tuple(hi)])
+            lo, hi = face_slices(axis)
+            df = face_mean(d[lo], d[hi])
             coef = df / (MU0 * grid.cell[axis])
             faces.append(np.ascontiguousarray(coef, dtype=float))
         self._faces = tuple(faces)

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..constants import MU0
 from ..materials import Sample
+from ..mesh import face_slices
 from .base import quadratic_energy
 
 
@@ -102,21 +103,18 @@ class Exchange:
         self._coef = []
         for axis in range(3):
             h = grid.cell[axis]
-            lo = [slice(None)] * 3
-            hi = [slice(None)] * 3
-            lo[axis] = slice(None, -1)
-            hi[axis] = slice(1, None)
-            a1, a2 = A[tuple(lo)], A[tuple(hi)]
+            lo, hi = face_slices(axis)
+            a1, a2 = A[lo], A[hi]
             with np.errstate(divide="ignore", invalid="ignore"):
                 af = np.where(a1 + a2 > 0, 2 * a1 * a2 / (a1 + a2), 0.0)
-            r1, r2 = sample.region[tuple(lo)], sample.region[tuple(hi)]
+            r1, r2 = sample.region[lo], sample.region[hi]
             af = np.where(r1 != r2, af * interregion_scale, af)
             for ia, ib, value in pairs:  # per-pair face stiffness [J/m]
                 face = ((r1 == ia) & (r2 == ib)) | ((r1 == ib) & (r2 == ia))
-                both = magnetic[tuple(lo)] & magnetic[tuple(hi)]
+                both = magnetic[lo] & magnetic[hi]
                 af = np.where(face & both, value, af)
             coef = 2.0 * af / (MU0 * h * h)
-            self._coef.append((tuple(lo), tuple(hi), coef[..., None] if coef.size else None))
+            self._coef.append((lo, hi, coef[..., None] if coef.size else None))
         with np.errstate(divide="ignore"):
             self._inv_ms = np.where(magnetic, 1.0 / np.where(magnetic, ms, 1.0), 0.0)[..., None]
         # contiguous face-coefficient arrays for the fused kernel

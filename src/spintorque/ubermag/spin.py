@@ -41,8 +41,10 @@ class _SpinTransport(mm.DynamicsTerm):
         return rf"\text{{spin accumulation ({self._model} model)}}"
 
     def dmdt(self, m: Any, Heff: Any) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} is evaluated by spintorque.ubermag's "
-                                  "drivers")
+        # the spin accumulation needs the whole stack's transport solve, which only the
+        # drivers set up: a pointwise dm/dt (micromagneticmodel's interface) cannot give it
+        raise UbermagSystemError(f"{type(self).__name__} has no pointwise dm/dt: run the system "
+                                 "with spintorque.ubermag's drivers")
 
     def material_parameters(self, subregion: str, name: str) -> dict[str, Any]:
         """Transport parameters of the spintorque region ``name`` (part of ``subregion``)."""

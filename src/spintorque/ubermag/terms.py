@@ -21,6 +21,7 @@ from ..dynamics.llg import LLG, cross
 from ..fields.cubic import CubicAnisotropy
 from ..fields.dmi import _DMI, face_mean
 from ..materials import Sample
+from ..mesh import face_slices
 from ._values import UbermagSystemError, attr
 
 TimeFunction = Callable[[float], Any]
@@ -328,11 +329,7 @@ class UbermagDMI(_DMI):
         ms = sample.param("Ms")
         faces = []
         for axis in range(3):
-            lo = [slice(None)] * 3
-            hi = [slice(None)] * 3
-            lo[axis] = slice(None, -1)
-            hi[axis] = slice(1, None)
-            lo, hi = tuple(lo), tuple(hi)
+            lo, hi = face_slices(axis)
             df = face_mean(d[lo], d[hi])
             both = magnetic[lo] & magnetic[hi]
             for ma, mb, value in pairs:
@@ -454,11 +451,7 @@ class RegionPairExchange:
         inv = np.where(magnetic, 1 / np.where(magnetic, ms, 1.0), 0.0)
         self._faces = []
         for axis in range(3):
-            lo = [slice(None)] * 3
-            hi = [slice(None)] * 3
-            lo[axis] = slice(None, -1)
-            hi[axis] = slice(1, None)
-            lo, hi = tuple(lo), tuple(hi)
+            lo, hi = face_slices(axis)
             coef = np.zeros(tuple(n - (a == axis) for a, n in enumerate(grid.n)))
             both = magnetic[lo] & magnetic[hi]
             for ma, mb, value in pairs:
@@ -508,7 +501,7 @@ class PeriodicLinks:
             hi = [slice(None)] * 3
             lo = [slice(None)] * 3
             hi[axis], lo[axis] = grid.n[axis] - 1, 0  # i = last (lower side), j = first
-            hi, lo = tuple(hi), tuple(lo)
+            hi, lo = hi, lo
             both = magnetic[hi] & magnetic[lo]
             h = grid.cell[axis]
             cex = np.zeros(both.shape)

@@ -70,7 +70,9 @@ def throughput(kind: str, n: int) -> None:
 
 def one_run(preset_name: str, model: str, duration_ns: float | None, current: float = 10.0,
             transport_rtol: float | None = None, relaxed: str | None = None,
-            transport_update: str | None = None, out: str | None = None) -> None:
+            transport_update: str | None = None, out: str | None = None,
+            precision: str | None = None, rtol: float | None = None,
+            transport_predict: int | None = None) -> None:
     """One switching run alone at ``current`` [1e10 A/m²] from the relaxed state (relaxed
     here, or read from / cached in the ``.npy`` file ``relaxed``); ``out``: folder for the
     run's table and final state (``final.npy``, to compare settings)."""
@@ -84,6 +86,12 @@ def one_run(preset_name: str, model: str, duration_ns: float | None, current: fl
         over["transport_rtol"] = transport_rtol
     if transport_update:
         over["transport_update"] = transport_update
+    if precision:
+        over["precision"] = precision
+    if rtol:
+        over["rtol"] = rtol
+    if transport_predict:
+        over["transport_predict"] = transport_predict
     exp = preset(preset_name, **over)
     t0 = time.perf_counter()
     m, _ = relax_state(exp, relaxed)
@@ -120,9 +128,16 @@ if __name__ == "__main__":
                    choices=("step", "evaluation", "accepted"),
                    help="when the transport is solved (default: the preset's)")
     b.add_argument("--out", default=None, help="folder for table.tsv and final.npy")
+    b.add_argument("--rtol", type=float, default=None,
+                   help="the integrator's rtol (default: the preset's, 1e-5)")
+    b.add_argument("--transport-predict", type=int, default=None, choices=(1, 2),
+                   help="degree of the prediction of s between solves (default 1)")
+    b.add_argument("--precision", default=None, choices=("float64", "float32"),
+                   help="the stray field's convolution (default: the preset's, float64)")
     args = ap.parse_args()
     if args.cmd == "throughput":
         throughput(args.kind, args.points)
     else:
         one_run(args.preset, args.model, args.duration, args.current, args.transport_rtol,
-                args.relaxed, args.transport_update, args.out)
+                args.relaxed, args.transport_update, args.out, args.precision, args.rtol,
+                args.transport_predict)

@@ -105,7 +105,7 @@ def _transport(cfg: RunConfig, sample: Sample) -> list[Any]:
         sample, model=spec.model,
         current_density=current,
         bc=_BC[spec.boundary], z_refine=int(spec.z_refine), a=float(spec.moment_a),
-        rtol=float(spec.rtol), mode=spec.mode,
+        rtol=float(spec.rtol), mode=spec.mode, predict_order=int(spec.predict_order),
     )]
 
 
@@ -225,6 +225,8 @@ def _drop_unused(data: dict[str, Any]) -> None:
             data.pop(key)
     if isinstance(data.get("run"), dict) and data["run"].get("precision") == "float64":
         data["run"].pop("precision")
+    if isinstance(data.get("transport"), dict) and data["transport"].get("predict_order") == 1:
+        data["transport"].pop("predict_order")
     slon = (data.get("torque") or {}).get("slonczewski")
     if isinstance(slon, dict) and slon.get("fixed_layer") is None:
         slon.pop("fixed_layer", None)

@@ -122,6 +122,24 @@ def test_transport_mode_option_reaches_every_run_and_needs_gspm(cli, tmp_path):
     assert bad.exit_code == 2 and "--transport-mode" in bad.output
 
 
+def test_prediction_tolerance_and_precision_options_reach_every_run(cli, tmp_path):
+    args = ["switching", "--preset", "smoke", "--workers", "1", "--currents", "6,14",
+            "--models", "diffusion", "--resolution", "4", "--out", str(tmp_path),
+            "--transport-update", "accepted", "--transport-predict", "2",
+            "--transport-rtol", "1e-4", "--precision", "float32"]
+    r = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    with Store(tmp_path / "store.sqlite") as st:
+        runs = [row.params["experiment"] for row in st.rows()
+                if row.params.get("kind") == "switching"]
+    assert runs and all((e["transport_predict"], e["transport_rtol"], e["precision"]) ==
+                        (2, 1e-4, "float32") for e in runs)
+    bad = CliRunner().invoke(cli, [*args[:-6], "--transport-rtol", "2"])
+    assert bad.exit_code == 2 and "--transport-rtol = 2.0" in bad.output
+    bad = CliRunner().invoke(cli, [*args[:-6], "--transport-predict", "3"])
+    assert bad.exit_code == 2 and "--transport-predict" in bad.output
+
+
 def test_cell_option_sets_every_runs_mesh_and_rejects_what_does_not_tile(cli, tmp_path):
     """``--cell`` [nm] (one edge or DX,DY,DZ) and ``--seed`` reach every run's experiment; a cell
     that does not divide a layer, or a malformed one, is a usage error naming the field."""

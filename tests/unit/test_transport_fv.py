@@ -319,6 +319,38 @@ def test_projected_warm_start_same_answer_fewer_products():
         assert proj.warm_history.shape == (6, model.ncells, 3)
 
 
+def test_once_per_step_start_extrapolates_from_two_solutions():
+    # one solve per LLG step (the integrators' TransportHold): the field keeps a history of two
+    # solutions, so a start that misses the tolerance becomes the fitted linear extrapolation
+    # s_n + c (s_n - s_(n-1)). With m moving steadily between solves (a strongly driven run) it
+    # must give the same answers within the tolerance and fewer Krylov iterations than the last
+    # solution alone (measured on the 4 nm trilayer at 2e12 A/m^2: 5.8 -> 2.9 per solve)
+    from spintorque.transport.coupling import SpinAccumulationField
+
+    rng = np.random.default_rng(5)
+    sample, m0 = random_stack(rng)
+    axis = rng.normal(size=sample.grid.vshape)
+    axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
+    nm = sample.mask("NM")
+    for name in ("diffusion", "moment"):
+        field = SpinAccumulationField(sample, model=name, current_density=J, rtol=1e-3)
+        field.once_per_step()
+        assert field.solver.history == 2
+        ref = TransportSolver(field.model, method="splu")
+        plain = TransportSolver(field.model, rtol=1e-3, history=0)
+        for k in range(16):
+            th = 0.05 * k
+            m = (m0 * np.cos(th) + np.cross(axis, m0) * np.sin(th)
+                 + axis * np.sum(axis * m0, -1, keepdims=True) * (1 - np.cos(th)))
+            m[nm] = 0.0
+            s_ref = ref.solve(m)
+            for solver in (plain, field.solver):
+                # residual 1e-3 ‖b‖, error up to cond · 1e-3 (measured: 2.6e-3 and 5.5e-3)
+                assert np.abs(solver.solve(m) - s_ref).max() < 2e-2 * np.abs(s_ref).max()
+        its = (field.solver.stats["iterations"], plain.stats["iterations"])
+        assert its[0] < 0.7 * its[1], (name, its)  # measured: 42/84 and 41/83
+
+
 def test_warm_history_round_trip_and_bad_input():
     sample = Sample.stack((2, 1), (2e-9,) * 3, [("FM", 6e-9, FM), ("NM", 4e-9, NM)])
     m = np.zeros(sample.grid.vshape)

@@ -209,6 +209,22 @@ def test_new_options_keep_existing_digests_and_the_relaxed_state():
         pinned.with_(z_refine=5)
 
 
+def test_precision_option_reaches_the_stray_field_and_keeps_digests():
+    base = preset("smoke")
+    assert preset("smoke", precision="float64") == base  # the default, stored as None
+    assert "precision" not in base.to_dict()
+    single = base.with_(precision="float32")
+    assert single.digest() != base.digest()
+    assert single.digest(relax_only=True) == base.digest(relax_only=True)  # relaxes in float64
+    assert TrilayerExperiment.from_dict(single.to_dict()) == single
+    assert single.problem(1e11).term("demag").precision == "float32"
+    assert base.problem(1e11).term("demag").precision == "float64"
+    cfg = config_from_dict(single.to_config(1e11), check_memory=False)
+    assert cfg.run.precision == "float32"
+    with pytest.raises(ValueError, match="precision = 'float16'"):
+        preset("smoke", precision="float16")
+
+
 def test_t_fm2_and_z_refine_reach_the_grid_the_config_and_the_transport():
     exp = preset("quick", fm1="pinned", t_fm1=10e-9, t_fm2=2e-9, cell=(16e-9, 16e-9, 2e-9),
                  z_refine=3)

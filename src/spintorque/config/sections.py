@@ -383,6 +383,12 @@ class TransportConfig(SchemaModel):
     rtol: Positive = Field(
         1e-6, lt=1, description="relative residual at which a transport solve stops [1], (0, 1)"
     )
+    predict_order: Literal[1, 2] = Field(
+        1, description="with one transport solve per step (run.transport_update 'step' or "
+        "'accepted'), the degree of the extrapolation in time that predicts s between solves: "
+        "1 (linear, from the last two solves) or 2 (quadratic, from the last three; pair it "
+        "with rtol <= 1e-4, docs/performance.md)"
+    )
 
 
 class ZhangLiConfig(SchemaModel):

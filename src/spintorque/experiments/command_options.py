@@ -94,11 +94,21 @@ def _cell(text: str | None) -> dict:
 def stepping_overrides(integrator: str | None, dt_ps: float | None,
                        dt_max_ps: float | None, moving_threshold: float | None = None,
                        transport_update: str | None = None, cell: str | None = None,
-                       seed: int | None = None, transport_mode: str | None = None) -> dict:
+                       seed: int | None = None, transport_mode: str | None = None,
+                       precision: str | None = None, transport_predict: int | None = None,
+                       transport_rtol: float | None = None) -> dict:
     """Experiment overrides from ``--integrator``, ``--dt``, ``--dt-max`` [ps],
-    ``--moving-threshold``, ``--transport-update``, ``--cell`` [nm], ``--seed`` and
-    ``--transport-mode``."""
+    ``--moving-threshold``, ``--transport-update``, ``--cell`` [nm], ``--seed``,
+    ``--transport-mode``, ``--precision``, ``--transport-predict`` and ``--transport-rtol``."""
     out: dict = _cell(cell)
+    if precision is not None:
+        out["precision"] = precision
+    if transport_predict is not None:
+        out["transport_predict"] = transport_predict
+    if transport_rtol is not None:
+        if not (math.isfinite(transport_rtol) and 0 < transport_rtol < 1):
+            raise click.BadParameter(f"--transport-rtol = {transport_rtol!r}: must be in (0, 1)")
+        out["transport_rtol"] = transport_rtol
     if transport_mode is not None:
         out["transport_mode"] = transport_mode
     if seed is not None:
@@ -186,6 +196,18 @@ def run_options(command):
                      help="How the spin accumulation follows m: quasistatic (default, the "
                           "steady s of the current m) or implicit (time-dependent, one implicit "
                           "Euler step per evaluation time; needs --integrator gspm)."),
+        click.option("--transport-predict", "transport_predict", type=click.IntRange(1, 2),
+                     default=None,
+                     help="With one transport solve per step: predict s between solves "
+                          "linearly (1, default) or quadratically (2, with --transport-rtol "
+                          "1e-4 or less; docs/performance.md)."),
+        click.option("--transport-rtol", "transport_rtol", type=float, default=None,
+                     help="Relative residual of each transport solve (default per preset: "
+                          "1e-3 for full, 1e-6 otherwise)."),
+        click.option("--precision", type=click.Choice(["float64", "float32"]), default=None,
+                     help="The stray field's FFT convolution: float64 (default) or float32 "
+                          "(about 10 % faster per step on the full preset, docs/performance.md; "
+                          "relaxation stays float64)."),
         click.option("--moving-threshold", type=float, default=None,
                      help="Label FM2 'FM2 moving' when its average changed by more than this "
                           "over the last settle window (e.g. 0.2; default: the 2 ns snapshot's "

@@ -143,7 +143,7 @@ def _relax_once(runner, store, exp: TrilayerExperiment, out: Path) -> str:
 def switching(preset_name, out_dir, scheduler, workers, threads, models, currents, resolution,
               first_only, materials, t_fm1, t_fm2, fm1, fm1_tilt, z_refine, cell, seed, duration,
               rtol, integrator, dt_ps, dt_max_ps, transport_update, transport_mode,
-              moving_threshold):
+              precision, transport_predict, transport_rtol, moving_threshold):
     """Critical currents of the FM1/spacer/FM2 pillar for both transport models (talk's table)."""
     from ..sweep.store import Store
 
@@ -157,7 +157,8 @@ def switching(preset_name, out_dir, scheduler, workers, threads, models, current
     base = make_experiment(preset_name, materials, t_fm1, duration, rtol,
                            **stepping_overrides(integrator, dt_ps, dt_max_ps, moving_threshold,
                                                 transport_update, cell, seed,
-                                                transport_mode),
+                                                transport_mode, precision,
+                                                transport_predict, transport_rtol),
                            **geometry_overrides(fm1, t_fm2, z_refine, fm1_tilt))
     out_dir = out_dir.resolve()  # task params hold absolute paths: same from any cwd
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -231,7 +232,9 @@ def switching(preset_name, out_dir, scheduler, workers, threads, models, current
 @threads_option
 def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, t_fm2, fm1,
           fm1_tilt, z_refine, cell, seed, duration, rtol, integrator, dt_ps, dt_max_ps,
-          transport_update, transport_mode, moving_threshold, animate, task, tasks_file,
+          transport_update, transport_mode, precision, transport_predict, transport_rtol,
+          moving_threshold, animate, task,
+          tasks_file,
           scheduler, workers,
           threads):
     """Final states over a list of currents (no bisection), or any task over a JSON task list."""
@@ -272,7 +275,8 @@ def sweep(out_dir, preset_name, models, currents, logspace, materials, t_fm1, t_
     base = make_experiment(preset_name, materials, t_fm1, duration, rtol,
                            **stepping_overrides(integrator, dt_ps, dt_max_ps, moving_threshold,
                                                 transport_update, cell, seed,
-                                                transport_mode),
+                                                transport_mode, precision,
+                                                transport_predict, transport_rtol),
                            **geometry_overrides(fm1, t_fm2, z_refine, fm1_tilt))
     with Store(out_dir / "store.sqlite") as store, \
             _runner(scheduler, workers, threads) as runner:

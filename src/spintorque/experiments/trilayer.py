@@ -184,6 +184,13 @@ class TrilayerExperiment:
         ``"implicit"`` (time-dependent: s from 0 when the current is switched on, one implicit
         Euler step of ds/dt per evaluation time); ``"implicit"`` needs an integrator whose
         evaluations never go back in time (``IntegratorSpec.monotone_stages``: gspm)
+    transport_predict : with one transport solve per step, the degree of the extrapolation in
+        time that predicts s between solves (``predict_order`` of the spin accumulation,
+        ``transport.predict_order`` of the config): 1 (None, the default: linear) or 2
+        (quadratic; docs/performance.md, "Work-precision at 2 × 10¹² A/m²")
+    precision : the stray field's FFT convolution, ``"float64"`` (None, the default) or
+        ``"float32"`` (``run.precision`` of the config; docs/performance.md, "Float32");
+        relaxation runs in float64 either way
     moving_threshold : if set, FM2's state is "FM2 moving" when its motion (the largest change of
         a component of its average over the last ``settle_window``, dimensionless) exceeds it,
         so the search brackets the onset of sustained motion instead of a class of a moving
@@ -224,6 +231,8 @@ class TrilayerExperiment:
     fm1_tilt: float | None = None
     z_refine: int | None = None
     transport_mode: str | None = None
+    precision: str | None = None
+    transport_predict: int | None = None
     extra: dict = field(default_factory=dict)  # free-form notes kept with the results
 
     def __post_init__(self) -> None:
@@ -233,6 +242,16 @@ class TrilayerExperiment:
             object.__setattr__(self, "fm1", None)
         if self.transport_mode == "quasistatic":  # the default, stored as None (digests hold)
             object.__setattr__(self, "transport_mode", None)
+        if self.transport_predict == 1:  # the default, stored as None (digests hold)
+            object.__setattr__(self, "transport_predict", None)
+        if self.transport_predict not in (None, 2):
+            raise ValueError(f"TrilayerExperiment.transport_predict = {self.transport_predict!r}"
+                             "; allowed: 1, 2")
+        if self.precision == "float64":  # the default, stored as None (digests hold)
+            object.__setattr__(self, "precision", None)
+        if self.precision not in (None, "float32"):
+            raise ValueError(f"TrilayerExperiment.precision = {self.precision!r}; allowed: "
+                             "'float64', 'float32'")
         if self.transport_mode is not None and self.transport_mode not in TRANSPORT_MODES:
             raise ValueError(f"TrilayerExperiment.transport_mode = {self.transport_mode!r}; "
                              "allowed: " + ", ".join(map(repr, TRANSPORT_MODES)))
@@ -387,7 +406,8 @@ class TrilayerExperiment:
             for key in ("model", "moment_a", "duration", "output_every", "integrator", "dt",
                         "rtol", "transport_rtol", "transport_update", "dt_max", "settle_window",
                         "settle_tol", "settle_torque", "min_duration",
-                        "P_L", "P_R", "moving_threshold", "z_refine", "transport_mode"):
+                        "P_L", "P_R", "moving_threshold", "z_refine", "transport_mode", "precision",
+                        "transport_predict"):
                 d.pop(key, None)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -423,7 +443,8 @@ class TrilayerExperiment:
                           "moment_a": float(self.moment_a),
                           "rtol": float(self.transport_rtol),
                           **({"z_refine": int(self.z_refine)} if self.z_refine else {}),
-                          **({"mode": self.transport_mode} if self.transport_mode else {})},
+                          **({"mode": self.transport_mode} if self.transport_mode else {}),
+                          **({"predict_order": 2} if self.transport_predict else {})},
             "relax": {"enabled": bool(relax), "method": self.relax_method,
                       "tol": float(self.relax_tol), "max_iter": int(self.relax_max_iter)},
             "run": {"duration": float(self.duration if duration is None else duration),
@@ -431,7 +452,8 @@ class TrilayerExperiment:
                     "rtol": float(self.rtol), "dt": float(self.dt),
                     **({"transport_update": self.transport_update}
                        if self.transport_update else {}),
-                    **({"dt_max": float(self.dt_max)} if self.dt_max is not None else {})},
+                    **({"dt_max": float(self.dt_max)} if self.dt_max is not None else {}),
+                    **({"precision": self.precision} if self.precision else {})},
         }
 
     # -- the problem -----------------------------------------------------------------------
@@ -472,11 +494,12 @@ class TrilayerExperiment:
         if fm.Ku != 0 or fm1.Ku != 0:
             terms.append(UniaxialAnisotropy(sample))
         if self.demag:
-            terms.append(Demag(sample))
+            terms.append(Demag(sample, precision=self.precision or "float64"))
         transport = SpinAccumulationField(sample, model=self.model, current_density=j,
                                           a=float(self.moment_a), rtol=float(self.transport_rtol),
                                           z_refine=int(self.z_refine or 1),
-                                          mode=self.transport_mode or "quasistatic")
+                                          mode=self.transport_mode or "quasistatic",
+                                          predict_order=int(self.transport_predict or 1))
         stepping = Stepping(self.integrator, dt=float(self.dt), rtol=float(self.rtol),
                             dt_max=self.dt_max, transport_update=self.transport_update)
         return Problem(sample, m0, terms, drives=[transport], stepping=stepping,

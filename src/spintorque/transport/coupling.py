@@ -57,6 +57,34 @@ def _scaled_extrapolation(out, sa, sb, f, c, accumulate):
                 out[j] = v
 
 
+@numba.njit(cache=True)
+def _scaled_combination(out, s0, s1, s2, w0, w1, w2, c, accumulate):
+    """out (+)= c · (w0 s0 + w1 s1 + w2 s2) on flat arrays (c per cell): the quadratic
+    prediction in one pass."""
+    n = c.shape[0]
+    for i in range(n):
+        ci = c[i]
+        for k in range(3):
+            j = 3 * i + k
+            v = ci * (w0 * s0[j] + w1 * s1[j] + w2 * s2[j])
+            if accumulate:
+                out[j] += v
+            else:
+                out[j] = v
+
+
+def _lagrange_weights(times: Sequence[float], t: float) -> tuple[float, ...]:
+    """Weights of the values at ``times`` in the polynomial through them, evaluated at t."""
+    w = []
+    for i, ti in enumerate(times):
+        v = 1.0
+        for j, tj in enumerate(times):
+            if j != i:
+                v *= (t - tj) / (ti - tj)
+        w.append(v)
+    return tuple(w)
+
+
 def _nonzero(current) -> bool:
     """True if a current density (vector, cell array or field) has a nonzero value."""
     if isinstance(current, CurrentField):
@@ -81,6 +109,10 @@ class SpinAccumulationField:
     bc, z_refine, sign_e : see :class:`DiffusionModel`; ``a`` : moment-model coefficient
     method, preconditioner, rtol : see :class:`TransportSolver`
     mode : ``"quasistatic"`` (default) or ``"implicit"`` (time-dependent, module docstring)
+    predict_order : degree of the polynomial in time through the last solves that predicts s
+        while ``hold`` is set: 1 (default, linear from the last two) or 2 (quadratic from the
+        last three; the prediction error falls from O(τ²) to O(τ³) in the time τ since the
+        last solve, docs/performance.md "Work-precision at 2 × 10¹² A/m²")
 
     Attributes
     ----------
@@ -88,10 +120,12 @@ class SpinAccumulationField:
     s_fine : last spin accumulation on the transport mesh, shape ``(nx, ny, nz·r, 3)`` [A/m]
     solver : the :class:`TransportSolver` (``stats`` holds iterations and timings)
     hold : while True, :meth:`field` does not solve but predicts s at the requested time by
-        linear extrapolation in time from the last two solves (the last s if there was one
-        solve only); set by integrators that solve s once per step (``transport_update =
-        "step"`` of GSPM and RK45). The first call always solves.
-    solves : the last two solves as ``(t [s], s)`` pairs, oldest first (checkpointed)
+        extrapolation in time from the last ``predict_order + 1`` solves (of lower degree while
+        fewer exist; the last s if there was one solve only); set by integrators that solve s
+        once per step (``transport_update = "step"`` or ``"accepted"`` of GSPM and RK45). The
+        first call always solves.
+    solves : the last ``predict_order + 1`` solves as ``(t [s], s)`` pairs, oldest first
+        (checkpointed)
     """
 
     name = "spin_accumulation"
@@ -110,9 +144,13 @@ class SpinAccumulationField:
         preconditioner: str = "auto",
         rtol: float = 1e-6,
         mode: str = "quasistatic",
+        predict_order: int = 1,
     ):
         if mode not in MODES:
             raise ValueError(f"mode = {mode!r}: allowed values are {MODES}")
+        if predict_order not in (1, 2):
+            raise ValueError(f"predict_order = {predict_order!r}: allowed values are 1, 2")
+        self.predict_order = int(predict_order)
         self.mode = mode
         self.t_last: float | None = None  # time of the last implicit step [s]
         self.sample = sample
@@ -134,16 +172,22 @@ class SpinAccumulationField:
         self._s_cells = np.zeros((model.ncells, 3))
         self.hold = False
         self.solves: list[tuple[float, np.ndarray]] = []
+        # with predict_order 2: the same solves on the transport mesh (the Krylov start)
+        self._fine_solves: list[tuple[float, np.ndarray]] = []
 
     def once_per_step(self) -> None:
         """Set up for one solve per LLG step (called by the integrators' ``TransportHold``).
 
-        Drops the solver's projected warm start (``history`` = 0): it pays when several solves
-        per step see m move along a few directions; one step apart, the last s alone already
-        meets rtol 1e-3 about half the time and the projection's k extra products are wasted
-        (measured on the 4 nm trilayer, ZLF: 6.8 instead of 10.7 ms of solve per step,
+        Keeps the solver's projected warm start over the last two solutions only
+        (``history`` = 2): when the last s alone misses the tolerance, the start becomes
+        s_n + c (s_n − s_(n−1)) with c minimizing the residual, a linear extrapolation in time
+        with a fitted step ratio that costs one extra product. The default history of 6 pays
+        when several solves per step see m move along a few directions; one step apart its
+        extra products are wasted (measured on the 4 nm trilayer, ZLF: 6.8 instead of 10.7 ms
+        of solve per step), while the two-solution start halves the Krylov iterations of a
+        strongly driven run (moment model at 2e12 A/m², moving state: 6.0 → 2.9 per solve;
         docs/performance.md)."""
-        self.solver.history = 0
+        self.solver.history = 2
         self.solver.warm_history = np.zeros((0, *self.solver.s.shape))
 
     @property
@@ -160,16 +204,30 @@ class SpinAccumulationField:
 
     def solve(self, m: np.ndarray, t: float = 0.0) -> np.ndarray:
         """Solve for s from m (warm start); returns s on the sample grid ``vshape`` [A/m]."""
+        t = float(t)
         if self.mode == "implicit":
-            sc = self._advance(m, float(t))
+            sc = self._advance(m, t)
         else:
-            sc = self.solver.solve(m, self.current(t))
+            # quadratic prediction: the Krylov start is the prediction on the transport mesh
+            # (the solver's projection over its last solutions then improves on it)
+            start = (self._predict_fine(t) if self.predict_order == 2
+                     and len(self._fine_solves) == 3 else None)
+            sc = self.solver.solve(m, self.current(t), s0=start)
         self._s_cells = sc
         self.s = self.model.mesh.restrict(sc)
         # a solve at or before a recorded time (a step retried after a rejection) replaces it
-        t = float(t)
-        self.solves = [(ts, ss) for ts, ss in self.solves if ts < t][-1:] + [(t, self.s.copy())]
+        keep = self.predict_order
+        self.solves = [(ts, ss) for ts, ss in self.solves if ts < t][-keep:] + [(t, self.s.copy())]
+        if self.predict_order == 2:
+            self._fine_solves = ([(ts, ss) for ts, ss in self._fine_solves if ts < t][-keep:]
+                                 + [(t, sc.copy())])
         return self.s
+
+    def _predict_fine(self, t: float) -> np.ndarray:
+        """The quadratic prediction at t [s] on the transport mesh ``(N, 3)`` [A/m]."""
+        times = [ts for ts, _ in self._fine_solves]
+        w = _lagrange_weights(times, t)
+        return sum(wi * ss for wi, (_, ss) in zip(w, self._fine_solves, strict=True))
 
     def add_solve_correction(self, m: np.ndarray, t: float, out: np.ndarray) -> np.ndarray:
         """Solve s at (m, t) and add ``c (s_solved − s_predicted) / mu0`` [A/m] to ``out``:
@@ -181,9 +239,16 @@ class SpinAccumulationField:
         return out
 
     def predict(self, t: float) -> np.ndarray:
-        """s at time t [s] extrapolated linearly from the last two solves (no solve) [A/m]."""
+        """s at time t [s] extrapolated from the last solves (no solve) [A/m]: linear from the
+        last two, or with ``predict_order = 2`` quadratic from the last three."""
+        if len(self.solves) == 3:
+            (w0, w1, w2), (_, s0), (_, s1), (_, s2) = self._weights(t), *self.solves
+            return w0 * s0 + w1 * s1 + w2 * s2
         sa, sb, f = self._extrapolation(t)
         return sb + f * (sb - sa)
+
+    def _weights(self, t: float) -> tuple[float, ...]:
+        return _lagrange_weights([ts for ts, _ in self.solves], float(t))
 
     def _extrapolation(self, t: float) -> tuple[np.ndarray, np.ndarray, float]:
         """(s_a, s_b, f) with the prediction at t = s_b + f (s_b − s_a) (f = 0 after one solve)."""
@@ -220,6 +285,15 @@ class SpinAccumulationField:
         return self._field(m, t, out, True)
 
     def _field(self, m: np.ndarray, t: float, out: np.ndarray, accumulate: bool) -> np.ndarray:
+        if self.hold and len(self.solves) == 3:
+            w0, w1, w2 = self._weights(t)
+            (_, s0), (_, s1), (_, s2) = self.solves
+            if not out.flags.c_contiguous:
+                return write_or_add(out, np.multiply(w0 * s0 + w1 * s1 + w2 * s2,
+                                                     self._c_over_mu0), accumulate)
+            _scaled_combination(out.reshape(-1), s0.reshape(-1), s1.reshape(-1),
+                                s2.reshape(-1), w0, w1, w2, self._c_flat, accumulate)
+            return out
         if self.hold and self.solves:
             sa, sb, f = self._extrapolation(t)
         else:
@@ -268,6 +342,9 @@ class SpinAccumulationField:
         if self.solves:
             out["solve_times"] = np.array([ts for ts, _ in self.solves])
             out["solves"] = np.array([ss for _, ss in self.solves])
+        if self._fine_solves:
+            out["fine_solve_times"] = np.array([ts for ts, _ in self._fine_solves])
+            out["fine_solves"] = np.array([ss for _, ss in self._fine_solves])
         return out
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
@@ -283,3 +360,6 @@ class SpinAccumulationField:
         if "solve_times" in state and "solves" in state:
             self.solves = [(float(ts), np.array(ss))
                            for ts, ss in zip(state["solve_times"], state["solves"], strict=True)]
+        if "fine_solve_times" in state and "fine_solves" in state:
+            self._fine_solves = [(float(ts), np.array(ss)) for ts, ss in
+                                 zip(state["fine_solve_times"], state["fine_solves"], strict=True)]

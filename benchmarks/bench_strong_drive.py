@@ -30,6 +30,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
+from bench_transport_update import layer_means  # noqa: E402  (benchmarks/ is on sys.path)
 
 from spintorque.experiments.trilayer import preset  # noqa: E402
 
@@ -77,12 +78,6 @@ def run(model: str, current: float, window: float, m0: np.ndarray, case: str):
                "timed_steps": integ.stats["steps"] - steps0,
                "timed_solves": solver.stats["solves"] - solves0,
                "timed_its": solver.stats["iterations"] - its0, "wall": wall}
-
-
-def layer_means(m: np.ndarray, region: np.ndarray) -> np.ndarray:
-    """Average m of each magnetic region, shape (regions, 3)."""
-    return np.array([m[region == r].mean(axis=0) for r in np.unique(region)
-                     if np.any(np.linalg.norm(m[region == r], axis=-1) > 0)])
 
 
 def main() -> None:

@@ -293,24 +293,34 @@ def test_fused_cell_blocks_match_the_coefficient_path():
         assert np.array_equal(off2, off)
 
 
-def test_projected_warm_start_same_answer_fewer_products():
-    # m precessing smoothly (as across RK45 stages): the minimal-residual start over the past
-    # solutions must give answers within the solver tolerance of the plain warm start, with
-    # fewer matrix-vector products in total
-    rng = np.random.default_rng(4)
+def precessing(rng, n_states: int, step: float):
+    """(sample, states): m of :func:`random_stack` rotated about a random axis per cell
+    (Rodrigues) by ``step`` × k rad for k = 0 … n_states − 1, zero in the spacer: m moving
+    smoothly, as across RK stages or from one LLG step to the next."""
     sample, m0 = random_stack(rng)
     axis = rng.normal(size=sample.grid.vshape)
     axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
     nm = sample.mask("NM")
+    states = []
+    for k in range(n_states):
+        th = step * k
+        m = (m0 * np.cos(th) + np.cross(axis, m0) * np.sin(th)
+             + axis * np.sum(axis * m0, -1, keepdims=True) * (1 - np.cos(th)))
+        m[nm] = 0.0
+        states.append(m)
+    return sample, states
+
+
+def test_projected_warm_start_same_answer_fewer_products():
+    # m precessing smoothly (as across RK45 stages): the minimal-residual start over the past
+    # solutions must give answers within the solver tolerance of the plain warm start, with
+    # fewer matrix-vector products in total
+    sample, states = precessing(np.random.default_rng(4), 18, 0.02)
     for model in (DiffusionModel(sample, J), MomentModel(sample, J)):
         ref = TransportSolver(model, method="splu")
         plain = TransportSolver(model, history=0)
         proj = TransportSolver(model)  # history = 6
-        for k in range(18):
-            th = 0.02 * k  # rotation of m about a random axis per cell (Rodrigues)
-            m = (m0 * np.cos(th) + np.cross(axis, m0) * np.sin(th)
-                 + axis * np.sum(axis * m0, -1, keepdims=True) * (1 - np.cos(th)))
-            m[nm] = 0.0
+        for m in states:
             s_ref = ref.solve(m)
             for solver in (plain, proj):
                 # the residual is 1e-6 ‖b‖; the error is bounded by cond·1e-6 (cond ≲ 100 here)
@@ -327,22 +337,14 @@ def test_once_per_step_start_extrapolates_from_two_solutions():
     # solution alone (measured on the 4 nm trilayer at 2e12 A/m^2: 5.8 -> 2.9 per solve)
     from spintorque.transport.coupling import SpinAccumulationField
 
-    rng = np.random.default_rng(5)
-    sample, m0 = random_stack(rng)
-    axis = rng.normal(size=sample.grid.vshape)
-    axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
-    nm = sample.mask("NM")
+    sample, states = precessing(np.random.default_rng(5), 16, 0.05)
     for name in ("diffusion", "moment"):
         field = SpinAccumulationField(sample, model=name, current_density=J, rtol=1e-3)
         field.once_per_step()
         assert field.solver.history == 2
         ref = TransportSolver(field.model, method="splu")
         plain = TransportSolver(field.model, rtol=1e-3, history=0)
-        for k in range(16):
-            th = 0.05 * k
-            m = (m0 * np.cos(th) + np.cross(axis, m0) * np.sin(th)
-                 + axis * np.sum(axis * m0, -1, keepdims=True) * (1 - np.cos(th)))
-            m[nm] = 0.0
+        for m in states:
             s_ref = ref.solve(m)
             for solver in (plain, field.solver):
                 # residual 1e-3 ‖b‖, error up to cond · 1e-3 (measured: 2.6e-3 and 5.5e-3)

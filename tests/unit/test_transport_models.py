@@ -272,11 +272,9 @@ def test_implicit_euler_relaxes_to_the_quasi_static_solution():
     assert np.linalg.norm(resid) < 1e-10 * np.linalg.norm(b)
 
 
-def update_mode_gaps(name: str, dts, evaluations_per_step: int, predict_order: int = 1,
-                     **options) -> list[float]:
+def update_mode_gaps(name: str, dts, evaluations_per_step: int, **options) -> list[float]:
     """Max |m_step − m_evaluation| after 4 ps on :func:`coupled_trilayer` (α = 0.1, diffusion,
-    j = 1e12 A/m²) for integrator ``name`` at each dt; checks the solve counts per step.
-    ``predict_order``: the "step" run's extrapolation of s between solves."""
+    j = 1e12 A/m²) for integrator ``name`` at each dt; checks the solve counts per step."""
     from spintorque.dynamics import LLG
     from spintorque.dynamics.integrators import make_integrator
     from spintorque.fields import EffectiveField, Exchange
@@ -286,8 +284,7 @@ def update_mode_gaps(name: str, dts, evaluations_per_step: int, predict_order: i
     for dt in dts:
         ends = {}
         for update, per_step in (("step", 1), ("evaluation", evaluations_per_step)):
-            term = SpinAccumulationField(sample, "diffusion", 1e12, z_refine=2, rtol=1e-11,
-                                         predict_order=predict_order)
+            term = SpinAccumulationField(sample, "diffusion", 1e12, z_refine=2, rtol=1e-11)
             llg = LLG(sample, EffectiveField([Exchange(sample), term], sample.grid.vshape))
             integ = make_integrator(name, llg, dt=dt, transport_update=update, **options)
             ends[update] = integ.advance(0.0, m0.copy(), 4e-12)

@@ -85,6 +85,12 @@ def _lagrange_weights(times: Sequence[float], t: float) -> tuple[float, ...]:
     return tuple(w)
 
 
+def _through(solves: Sequence[tuple[float, np.ndarray]], t: float) -> np.ndarray:
+    """The polynomial in time through the ``(t_i, s_i)`` of ``solves``, evaluated at t."""
+    w = _lagrange_weights([ts for ts, _ in solves], t)
+    return sum(wi * ss for wi, (_, ss) in zip(w, solves, strict=True))
+
+
 def _nonzero(current) -> bool:
     """True if a current density (vector, cell array or field) has a nonzero value."""
     if isinstance(current, CurrentField):
@@ -225,9 +231,7 @@ class SpinAccumulationField:
 
     def _predict_fine(self, t: float) -> np.ndarray:
         """The quadratic prediction at t [s] on the transport mesh ``(N, 3)`` [A/m]."""
-        times = [ts for ts, _ in self._fine_solves]
-        w = _lagrange_weights(times, t)
-        return sum(wi * ss for wi, (_, ss) in zip(w, self._fine_solves, strict=True))
+        return _through(self._fine_solves, t)
 
     def add_solve_correction(self, m: np.ndarray, t: float, out: np.ndarray) -> np.ndarray:
         """Solve s at (m, t) and add ``c (s_solved − s_predicted) / mu0`` [A/m] to ``out``:
@@ -242,8 +246,7 @@ class SpinAccumulationField:
         """s at time t [s] extrapolated from the last solves (no solve) [A/m]: linear from the
         last two, or with ``predict_order = 2`` quadratic from the last three."""
         if len(self.solves) == 3:
-            (w0, w1, w2), (_, s0), (_, s1), (_, s2) = self._weights(t), *self.solves
-            return w0 * s0 + w1 * s1 + w2 * s2
+            return _through(self.solves, float(t))
         sa, sb, f = self._extrapolation(t)
         return sb + f * (sb - sa)
 

@@ -501,7 +501,7 @@ class PeriodicLinks:
             hi = [slice(None)] * 3
             lo = [slice(None)] * 3
             hi[axis], lo[axis] = grid.n[axis] - 1, 0  # i = last (lower side), j = first
-            hi, lo = hi, lo
+            hi, lo = tuple(hi), tuple(lo)
             both = magnetic[hi] & magnetic[lo]
             h = grid.cell[axis]
             cex = np.zeros(both.shape)

@@ -16,8 +16,9 @@ change of a layer average (dimensionless).
 
 A case is names from :data:`CASES` and ``key=value`` pairs joined by commas: experiment fields
 (``rtol=3e-5``, ``transport_update=accepted``, ``transport_predict=2``, ``precision=float32``,
-...) and ``history=k`` (the once-per-step transport solver's projected warm start over the last
-k solutions; default 2).
+...) and the once-per-step transport solver's settings ``history=k`` (projected warm start over
+the last k solutions; default 2, 0 with ``transport_predict=2``) and ``gmres_steps=k`` (GMRES
+steps before BiCGSTAB; default 3, 8 with ``transport_predict=2``).
 """
 
 from __future__ import annotations
@@ -41,34 +42,37 @@ CASES = {
 REFERENCE = "integrator=rk45,rtol=1e-8,transport_update=evaluation,transport_rtol=1e-7"
 
 
-def parse(case: str) -> tuple[dict, int | None]:
-    """(experiment overrides, solver history or None) of a case string."""
+SOLVER_SETTINGS = ("history", "gmres_steps")
+
+
+def parse(case: str) -> tuple[dict, dict]:
+    """(experiment overrides, solver settings) of a case string."""
     items = [CASES.get(s.strip(), s.strip()) for s in case.split(",")]
     over: dict = {}
-    history = None
+    solver: dict = {}
     for item in filter(None, (s.strip() for s in ",".join(items).split(","))):
         key, value = item.split("=")
-        if key == "history":
-            history = int(value)
+        if key in SOLVER_SETTINGS:
+            solver[key] = int(value)
             continue
         try:
             over[key] = int(value) if value.isdigit() else float(value)
         except ValueError:
             over[key] = value
-    return over, history
+    return over, solver
 
 
 def run(model: str, current: float, window: float, m0: np.ndarray, case: str):
     """(final m, stats) of ``window`` [s] at ``current`` [A/m²] from ``m0``."""
-    over, history = parse(case)
+    over, settings = parse(case)
     exp = preset("full", model=model, **over)
     problem = exp.problem(current)
     integ = problem.integrator()
     solver = problem.term("spin_accumulation").solver
     # the first step is not timed: it solves s from zero (tens of iterations) and compiles
     t, m = integ.step(0.0, m0.copy())
-    if history is not None:  # set up for once-per-step solves (history 2), then the override
-        solver.history = history
+    for key, value in settings.items():  # after the once-per-step set-up, the overrides
+        setattr(solver, key, value)
     steps0, solves0, its0 = integ.stats["steps"], solver.stats["solves"], solver.stats["iterations"]
     t0 = time.perf_counter()
     m = integ.advance(t, m, window)

@@ -227,7 +227,7 @@ class SpinAccumulationField:
             sc = self._advance(m, t)
         else:
             # quadratic prediction: the Krylov start is the prediction on the transport mesh
-            # (the solver's projection over its last solutions then improves on it)
+            # (once per step the solver then keeps no history of its own, see once_per_step)
             start = (self._predict_fine(t) if self.predict_order == 2
                      and len(self._fine_solves) == 3 else None)
             sc = self.solver.solve(m, self.current(t), s0=start)

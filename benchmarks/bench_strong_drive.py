@@ -38,6 +38,7 @@ from spintorque.experiments.trilayer import preset  # noqa: E402
 CASES = {
     "preset": "",  # the full preset as the switching tables ran it ("step", rk43 1e-5)
     "accepted": "transport_update=accepted",
+    "corrected": "transport_update=corrected",
 }
 REFERENCE = "integrator=rk45,rtol=1e-8,transport_update=evaluation,transport_rtol=1e-7"
 

@@ -125,7 +125,7 @@ if __name__ == "__main__":
                    help="relative residual of each transport solve (default: the preset's)")
     b.add_argument("--relaxed", default=None, help=".npy file of the relaxed state (cache)")
     b.add_argument("--transport-update", default=None,
-                   choices=("step", "evaluation", "accepted"),
+                   choices=("step", "evaluation", "accepted", "corrected"),
                    help="when the transport is solved (default: the preset's)")
     b.add_argument("--out", default=None, help="folder for table.tsv and final.npy")
     b.add_argument("--rtol", type=float, default=None,

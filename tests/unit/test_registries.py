@@ -86,6 +86,9 @@ class HoldProbe:
         self.solves += 1
         return out
 
+    def lag_weight(self, t0, t1) -> float:
+        return 0.5
+
 
 def probed_llg(sample: Sample) -> tuple[LLG, HoldProbe]:
     probe = HoldProbe()
@@ -199,7 +202,7 @@ def test_the_builtin_entries_keep_the_documented_numbers():
     """The registry replaced literal tables: the same memory counts and run options as before."""
     assert {n: INTEGRATORS[n].state_arrays for n in BUILTIN_INTEGRATORS} == {
         "rk45": 12, "rk43": 8, "gspm": 8, "rk4": 7, "euler": 3}
-    assert transport_update_names() == ("step", "evaluation", "accepted")
+    assert transport_update_names() == ("step", "evaluation", "accepted", "corrected")
 
     def before(name, dt, rtol, dt_max, update):  # Simulation._integrator_options until now
         options = {}
@@ -249,7 +252,7 @@ def test_spec_agrees_with_what_the_class_accepts_and_does(name):
             t, m = integ.step(t, m)
         return probe.predictions > 0, probe.solves
 
-    expect_hold = {"evaluation": False, "step": True, "accepted": True}
+    expect_hold = {"evaluation": False, "step": True, "accepted": True, "corrected": True}
     for mode in (*transport_update_names(), "bogus"):
         if mode in spec.transport_updates and spec.takes_transport_update:
             assert holds(transport_update=mode)[0] == expect_hold[mode], mode

@@ -236,7 +236,8 @@ def test_nan_in_state_caught_after_step(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("integrator,mode,update", [
     ("rk45", "quasistatic", "evaluation"), ("rk45", "quasistatic", "step"),
-    ("rk43", "quasistatic", "accepted"), ("gspm", "quasistatic", "step"),
+    ("rk43", "quasistatic", "accepted"), ("rk45", "quasistatic", "corrected"),
+    ("gspm", "quasistatic", "step"),
     ("gspm", "implicit", "step"),
 ])
 def test_transport_run_resumes_exactly(tmp_path, monkeypatch, integrator, mode, update):

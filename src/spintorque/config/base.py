@@ -116,7 +116,9 @@ def adaptive_names() -> str:
 
 def transport_update_help() -> str:
     what = {"evaluation": "every field evaluation", "step": "once per step, predicted in between",
-            "accepted": "once per accepted step, after an error test on predicted s"}
+            "accepted": "once per accepted step, after an error test on predicted s",
+            "corrected": "as 'accepted', and each step corrected by the measured lag of the "
+                         "prediction"}
     forms = []
     for mode in transport_update_names():
         able = [s.name for s in INTEGRATORS.values() if mode in s.transport_updates]

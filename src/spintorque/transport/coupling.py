@@ -254,6 +254,22 @@ class SpinAccumulationField:
         out += (s_new - s_pred) * self._c_over_mu0
         return out
 
+    def lag_weight(self, t0: float, t1: float) -> float:
+        """Mean over a step [t0, t1] [s] of the prediction's error relative to its value at t1.
+
+        The polynomial through the last solves at t_i misses a smooth s by
+        ω(t) s⁽ᵏ⁾/k! with ω(t) = Π (t − t_i) (to leading order), so the error seen at time t
+        is ω(t)/ω(t1) times the one measured by the solve at t1; an integrator that solved at
+        t1 corrects its step by this mean times dt times the rate of that measured error."""
+        times = np.array([ts for ts, _ in self.solves], dtype=float)
+        if times.size == 0:
+            return 0.0
+        x, w = np.polynomial.legendre.leggauss(4)  # exact for ω up to degree 7
+        tq = 0.5 * (t1 - t0) * x + 0.5 * (t1 + t0)
+        omega = np.prod(tq[:, None] - times[None, :], axis=1)
+        end = float(np.prod(t1 - times))
+        return float(0.5 * (w @ omega) / end) if end != 0.0 else 0.0
+
     def predict(self, t: float) -> np.ndarray:
         """s at time t [s] extrapolated from the last solves (no solve) [A/m]: linear from the
         last two, or with ``predict_order = 2`` quadratic from the last three."""

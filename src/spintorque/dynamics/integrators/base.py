@@ -21,7 +21,7 @@ class TransportHold:
     spin accumulation) and the integrator's ``transport_update`` choice.
 
     ``with hold(True): rhs(...)`` evaluates with the terms predicting s (only when
-    ``transport_update`` is ``"step"`` or ``"accepted"``); the flags are always reset
+    ``transport_update`` is ``"step"``, ``"accepted"`` or ``"corrected"``); the flags are always reset
     afterwards. ``allowed``: the choices the integrator supports."""
 
     def __init__(self, terms, transport_update: str, who: str,
@@ -30,7 +30,7 @@ class TransportHold:
             raise ValueError(
                 f"{who}: transport_update = {transport_update!r}; allowed: {allowed}"
             )
-        predicting = transport_update in ("step", "accepted")
+        predicting = transport_update in ("step", "accepted", "corrected")
         self.terms = [t for t in terms if hasattr(t, "hold")] if predicting else []
         for term in self.terms:
             getattr(term, "once_per_step", lambda: None)()

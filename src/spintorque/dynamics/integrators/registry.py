@@ -38,8 +38,9 @@ __all__ = [
 #: step (predicted in between)
 TRANSPORT_UPDATES = ("step", "evaluation")
 #: adaptive Runge-Kutta schemes also take "accepted": one solve per accepted step, after the
-#: error test on the predicted s
-ADAPTIVE_TRANSPORT_UPDATES = (*TRANSPORT_UPDATES, "accepted")
+#: error test on the predicted s, and "corrected": the same with the step corrected by the
+#: prediction error that solve measures
+ADAPTIVE_TRANSPORT_UPDATES = (*TRANSPORT_UPDATES, "accepted", "corrected")
 
 
 def _resolve(ref: str) -> Callable[..., Any]:

@@ -115,14 +115,15 @@ def test_round_trip_through_toml_and_dict(make, tmp_path: Path) -> None:
     assert dumps_toml(again) == dumps_toml(cfg)  # the written form is a fixed point
 
 
-def test_accepted_transport_update_needs_an_adaptive_integrator() -> None:
+@pytest.mark.parametrize("update", ["accepted", "corrected"])
+def test_accepted_transport_update_needs_an_adaptive_integrator(update) -> None:
     d = base()
-    d["run"] = {**d["run"], "integrator": "gspm", "transport_update": "accepted"}
-    with pytest.raises(ConfigError, match=r"run\.transport_update: 'accepted' -> needs "
+    d["run"] = {**d["run"], "integrator": "gspm", "transport_update": update}
+    with pytest.raises(ConfigError, match=rf"run\.transport_update: '{update}' -> needs "
                                           r"integrator 'rk45' or 'rk43' \(integrator = 'gspm'\)"):
         config_from_dict(d)
     d["run"]["integrator"] = "rk43"
-    assert config_from_dict(d).run.transport_update == "accepted"
+    assert config_from_dict(d).run.transport_update == update
 
 
 def test_configs_are_immutable() -> None:

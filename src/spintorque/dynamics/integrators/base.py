@@ -21,8 +21,8 @@ class TransportHold:
     spin accumulation) and the integrator's ``transport_update`` choice.
 
     ``with hold(True): rhs(...)`` evaluates with the terms predicting s (only when
-    ``transport_update`` is ``"step"``, ``"accepted"`` or ``"corrected"``); the flags are always reset
-    afterwards. ``allowed``: the choices the integrator supports."""
+    ``transport_update`` is ``"step"``, ``"accepted"`` or ``"corrected"``); the flags are
+    always reset afterwards. ``allowed``: the choices the integrator supports."""
 
     def __init__(self, terms, transport_update: str, who: str,
                  allowed: tuple[str, ...] = TRANSPORT_UPDATES):

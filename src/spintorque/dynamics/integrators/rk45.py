@@ -235,6 +235,7 @@ class RK45:
         weight = 0.0
         for term in self._hold.terms:
             if self._lag_correct:  # before the solve: the times the prediction came from
+                # (the same for every such term: they all solve at the accepted steps)
                 weight = term.lag_weight(t_start, t)
             term.add_solve_correction(m, t, dh)
         rate = self.llg.field_rate(m, dh, dk)

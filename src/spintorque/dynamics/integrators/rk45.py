@@ -63,7 +63,7 @@ solve measures (:meth:`RK45._solve_fsal`): the stages saw the prediction, whose 
 the polynomial's ω(t) from 0 at the step's start to the measured c (s_solved − s_predicted)/mu0
 at its end, so m moves by dt · mean(ω)/ω(end) times the rate of that field. With fixed steps
 the coupling error then falls at fourth instead of second order (tests), and at 2 × 10¹² A/m²
-rk43 keeps the accuracy of rtol 1e-4 with ``"accepted"`` at rtol 1e-3, 1.7× fewer steps
+rk43 at rtol 1e-3 comes within 1.5× of ``"accepted"`` at rtol 1e-4 in 1.7× fewer steps
 (``docs/performance.md``).
 """
 

@@ -190,7 +190,9 @@ def run_options(command):
         click.option("--transport-update", type=click.Choice(experiment_transport_updates()),
                      default=None,
                      help="When the spin transport is solved (default per preset: 'step' for "
-                          "full; 'accepted' is faster at high current, docs/performance.md)."),
+                          "full; 'accepted' is faster at high current, and 'corrected' with "
+                          "--transport-predict 2 --rtol 1e-3 faster again, "
+                          "docs/performance.md)."),
         click.option("--transport-mode", "transport_mode", type=click.Choice(TRANSPORT_MODES),
                      default=None,
                      help="How the spin accumulation follows m: quasistatic (default, the "

@@ -477,7 +477,7 @@ def test_corrected_update_raises_the_coupling_order_from_two_to_four():
     # 3e12 A/m², 4 ps, against rk45 with s solved at every stage (rtol 1e-11): "accepted" errs
     # at second order (the first step predicts s constant: O(dt²) per step; measured ratios
     # 3.90, 3.98 per halving), "corrected" at fourth (the leading lag term is removed; measured
-    # 15.8, 15.7, error 21× and 84× smaller at 100 and 50 fs). Accepted: ratios 3-5 and 12-20.
+    # 15.8, 15.7, error 21× and 84× smaller at 100 and 50 fs). Tolerated: ratios 3-5 and 12-20.
     from spintorque.dynamics import LLG
     from spintorque.dynamics.integrators import make_integrator
     from spintorque.fields import EffectiveField, Exchange

@@ -39,6 +39,8 @@ from .models import transport_model
 from .solver import TransportSolver
 
 MODES = ("quasistatic", "implicit")
+# 4-point Gauss-Legendre on [-1, 1]: exact for the lag polynomial ω up to degree 7
+_GAUSS_X, _GAUSS_W = np.polynomial.legendre.leggauss(4)
 
 
 @numba.njit(cache=True)
@@ -264,11 +266,10 @@ class SpinAccumulationField:
         times = np.array([ts for ts, _ in self.solves], dtype=float)
         if times.size == 0:
             return 0.0
-        x, w = np.polynomial.legendre.leggauss(4)  # exact for ω up to degree 7
-        tq = 0.5 * (t1 - t0) * x + 0.5 * (t1 + t0)
+        tq = 0.5 * (t1 - t0) * _GAUSS_X + 0.5 * (t1 + t0)
         omega = np.prod(tq[:, None] - times[None, :], axis=1)
         end = float(np.prod(t1 - times))
-        return float(0.5 * (w @ omega) / end) if end != 0.0 else 0.0
+        return float(0.5 * (_GAUSS_W @ omega) / end) if end != 0.0 else 0.0
 
     def predict(self, t: float) -> np.ndarray:
         """s at time t [s] extrapolated from the last solves (no solve) [A/m]: linear from the

@@ -13,7 +13,7 @@ from ..llg import LLG
 
 # the transport_update modes are defined with the registry ("step", "evaluation"; adaptive
 # Runge-Kutta also "accepted": one solve per accepted step, after the error test)
-from .registry import TRANSPORT_UPDATES
+from .registry import PREDICTING_TRANSPORT_UPDATES, TRANSPORT_UPDATES
 
 
 class TransportHold:
@@ -21,8 +21,8 @@ class TransportHold:
     spin accumulation) and the integrator's ``transport_update`` choice.
 
     ``with hold(True): rhs(...)`` evaluates with the terms predicting s (only when
-    ``transport_update`` is ``"step"``, ``"accepted"`` or ``"corrected"``); the flags are
-    always reset afterwards. ``allowed``: the choices the integrator supports."""
+    ``transport_update`` is one of ``PREDICTING_TRANSPORT_UPDATES``); the flags are always
+    reset afterwards. ``allowed``: the choices the integrator supports."""
 
     def __init__(self, terms, transport_update: str, who: str,
                  allowed: tuple[str, ...] = TRANSPORT_UPDATES):
@@ -30,7 +30,7 @@ class TransportHold:
             raise ValueError(
                 f"{who}: transport_update = {transport_update!r}; allowed: {allowed}"
             )
-        predicting = transport_update in ("step", "accepted", "corrected")
+        predicting = transport_update in PREDICTING_TRANSPORT_UPDATES
         self.terms = [t for t in terms if hasattr(t, "hold")] if predicting else []
         for term in self.terms:
             getattr(term, "once_per_step", lambda: None)()

@@ -25,6 +25,8 @@ __all__ = [
     "ADAPTIVE_TRANSPORT_UPDATES",
     "DEFAULT_INTEGRATOR",
     "INTEGRATORS",
+    "PREDICTING_TRANSPORT_UPDATES",
+    "SOLVE_AFTER_ACCEPTANCE",
     "TRANSPORT_UPDATES",
     "IntegratorSpec",
     "integrator_options",
@@ -41,6 +43,10 @@ TRANSPORT_UPDATES = ("step", "evaluation")
 #: error test on the predicted s, and "corrected": the same with the step corrected by the
 #: prediction error that solve measures
 ADAPTIVE_TRANSPORT_UPDATES = (*TRANSPORT_UPDATES, "accepted", "corrected")
+#: the modes that solve s once an adaptive step has passed its error test
+SOLVE_AFTER_ACCEPTANCE = ("accepted", "corrected")
+#: the modes whose evaluations predict s between solves (``TransportHold``)
+PREDICTING_TRANSPORT_UPDATES = ("step", *SOLVE_AFTER_ACCEPTANCE)
 
 
 def _resolve(ref: str) -> Callable[..., Any]:

@@ -86,7 +86,7 @@ from .base import (
     finite,
     lincomb,
 )
-from .registry import ADAPTIVE_TRANSPORT_UPDATES
+from .registry import ADAPTIVE_TRANSPORT_UPDATES, SOLVE_AFTER_ACCEPTANCE
 
 # Dormand & Prince RK5(4)7FC (the default: OOMMF's rkf54): a "compromise" pair whose stability
 # region reaches y = 3.39 on the damped-precession line z = iy(1 + 0.02i), against 2.08 for 7FM
@@ -173,8 +173,7 @@ class RK45:
         self.transport_update = transport_update
         # "accepted": the FSAL stage predicts s too, and s is solved once the step is accepted;
         # "corrected": the step is then corrected by the prediction error the solve measured
-        self._solve_after = transport_update in ("accepted", "corrected") and bool(
-            self._hold.terms)
+        self._solve_after = transport_update in SOLVE_AFTER_ACCEPTANCE and bool(self._hold.terms)
         self._lag_correct = transport_update == "corrected" and self._solve_after
         self.rtol = float(self.default_tol if rtol is None else rtol)
         self.atol = float(self.default_tol if atol is None else atol)

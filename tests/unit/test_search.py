@@ -12,8 +12,13 @@ import pytest
 from spintorque.experiments.search import (
     UNIT,
     Bisection,
+    FirstCrossings,
     bisect_search,
+    departs,
+    first_crossing,
     propose_across,
+    reversed_family,
+    reverses,
     table_csv,
     table_markdown,
 )
@@ -182,3 +187,31 @@ def test_a_worker_does_not_idle_while_a_long_coarse_run_is_pending():
     b2.record(0, "a")
     b2.record(100, "a")
     assert b2.candidate() is None  # 50 pending inside (0, 100), both ends "a"
+
+
+def test_first_crossings_bracket_departure_and_reversal_and_nothing_else():
+    """FM2 +x up to 7.4, multidomain 7.5-10.0, −x from 10.1 except +x again at 12.0-12.9: the
+    search with both predicates brackets 7.4/7.5 and 10.0/10.1 to the resolution, leaves the
+    window at 12 (between two −x coarse points) unresolved and costs the coarse scan plus one
+    bisection per bracket."""
+    evaluate, _ = talk_like([7.5, 10.1, 12.0, 13.0],
+                            ["FM2 +x", "FM2 multidomain", "FM2 −x", "FM2 +x", "FM2 −x"])
+    coarse = [k * UNIT for k in (2, 6, 11, 14, 18)]
+    search = FirstCrossings(coarse, RES, [departs("FM2 +x"), reverses("FM2 +x")])
+    while batch := search.next_batch():
+        for k, state in zip(batch, evaluate([search.current(k) for k in batch]), strict=True):
+            search.record(k, state)
+    pts = [(search.current(k), s) for k, s in search.result.points.items()]
+    assert [round(j / UNIT, 6) for j in first_crossing(pts, departs("FM2 +x"))] == [7.4, 7.5]
+    assert [round(j / UNIT, 6) for j in first_crossing(pts, reverses("FM2 +x"))] == [10.0, 10.1]
+    assert not any(11 < j / UNIT < 14 for j, _ in pts)  # the window at 12: not refined
+    assert search.result.evaluations <= len(coarse) + 2 * 6  # ceil(log2 50) = 6 per bracket
+    # a scan that never reverses has no reversal bracket: below = the highest current evaluated
+    assert first_crossing([(1.0, "FM2 +x"), (2.0, "FM2 multidomain")],
+                          reverses("FM2 +x")) == (2.0, None)
+
+
+def test_reversed_family_flips_the_direction_and_rejects_other_states():
+    assert reversed_family("FM2 +x") == "FM2 −x" and reversed_family("FM2 −z") == "FM2 +z"
+    with pytest.raises(ValueError, match="'FM2 vortex \\(cw\\)'"):
+        reversed_family("FM2 vortex (cw)")

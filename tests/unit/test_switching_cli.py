@@ -267,6 +267,45 @@ def test_first_only_brackets_the_first_threshold_and_pairs_the_models(cli, tmp_p
     assert (tmp_path / "rep" / "t.csv").read_text().count("\n") == 3
 
 
+def test_reversal_added_to_a_first_only_store_brackets_the_reversal_current(cli, tmp_path,
+                                                                         monkeypatch):
+    """``--first --reversal`` on a store made by ``--first`` keeps its runs and adds only the
+    bisection of the reversal current (the lowest current at which FM2 ends at −x); the report
+    with ``--threshold reversal`` pairs those brackets (stand-in: 10.0/10.1 diffusion,
+    10.1/10.2 moment)."""
+    from spintorque.experiments import model_difference
+
+    monkeypatch.setattr(commands, "SWITCHING_TASK",
+                        "spintorque.experiments.stand_ins_threshold:first_threshold_response")
+    out = tmp_path / "rev"
+    args = ["switching", "--preset", "smoke", "--out", str(out), "--workers", "1",
+            "--currents", "2,6,11,14", "--first", "--resolution", "0.1"]
+    assert CliRunner().invoke(cli, args, catch_exceptions=False).exit_code == 0
+    with Store(out / "store.sqlite") as st:
+        before = st.counts()["done"]
+    assert model_difference.collect([out], "reversal")[0].j_left == pytest.approx(11e10)
+    r = CliRunner().invoke(cli, [*args, "--reversal"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    with Store(out / "store.sqlite") as st:
+        assert st.get_meta("search") == "first+reversal"
+        assert all(row.attempts == 1 for row in st.rows())  # nothing ran twice
+        added = st.counts()["done"] - before
+    assert 2 <= added <= 2 * 5  # at most one bisection of 8.5..11 per model
+    by_model = {t.model: t for t in model_difference.collect([out], "reversal")}
+    assert (by_model["diffusion"].j_stay, by_model["diffusion"].j_left) == \
+        pytest.approx((10.0e10, 10.1e10))
+    assert (by_model["moment"].j_stay, by_model["moment"].j_left) == \
+        pytest.approx((10.1e10, 10.2e10))
+    first = {t.model: t for t in model_difference.collect([out])}  # unchanged by the additions
+    assert (first["diffusion"].j_stay, first["diffusion"].j_left) == pytest.approx((7.4e10, 7.5e10))
+    report = CliRunner().invoke(model_difference.main,
+                                [str(out), "--out", str(tmp_path / "rep"), "--name", "rev",
+                                 "--threshold", "reversal"])
+    assert report.exit_code == 0, report.output
+    assert "diffusion: below / reverses" in report.output
+    assert f"{10.15 / 10.05:.3f}" in report.output and (tmp_path / "rep" / "rev.png").is_file()
+
+
 def test_geometry_options_reach_every_run_and_bad_values_name_the_field(cli, tmp_path):
     """``--fm1 pinned``, ``--fm1-tilt`` [degrees], ``--t-fm2`` [nm], ``--z-refine`` and a new
     material set reach the runs' experiment; bad values are usage errors naming the option or

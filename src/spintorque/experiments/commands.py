@@ -32,7 +32,7 @@ from .command_options import (
     run_options,
     stepping_overrides,
 )
-from .search import UNIT, Bisection, FirstDeparture, propose_across
+from .search import UNIT, Bisection, FirstCrossings, departs, propose_across, reverses
 from .store_report import (
     RUN_COLUMNS,
     results_by_model,
@@ -139,10 +139,14 @@ def _relax_once(runner, store, exp: TrilayerExperiment, out: Path) -> str:
 @click.option("--first", "first_only", is_flag=True,
               help="Bracket only the first critical current (the lowest current at which FM2 "
                    "leaves its initial state family) instead of every window.")
+@click.option("--reversal", is_flag=True,
+              help="Bracket the reversal current (the lowest current at which FM2 ends along "
+                   "the opposite of its initial direction, e.g. -x for +x); with --first both, "
+                   "alone only this one, instead of every window.")
 @run_options
 def switching(preset_name, out_dir, scheduler, workers, threads, models, currents, resolution,
-              first_only, materials, t_fm1, t_fm2, fm1, fm1_tilt, z_refine, cell, seed, duration,
-              rtol, integrator, dt_ps, dt_max_ps, transport_update, transport_mode,
+              first_only, reversal, materials, t_fm1, t_fm2, fm1, fm1_tilt, z_refine, cell, seed,
+              duration, rtol, integrator, dt_ps, dt_max_ps, transport_update, transport_mode,
               precision, transport_predict, transport_rtol, moving_threshold):
     """Critical currents of the FM1/spacer/FM2 pillar for both transport models (talk's table)."""
     from ..sweep.store import Store
@@ -162,8 +166,10 @@ def switching(preset_name, out_dir, scheduler, workers, threads, models, current
                            **geometry_overrides(fm1, t_fm2, z_refine, fm1_tilt))
     out_dir = out_dir.resolve()  # task params hold absolute paths: same from any cwd
     out_dir.mkdir(parents=True, exist_ok=True)
-    if first_only:
-        searches = {m: FirstDeparture(coarse, res, initial_family(base))
+    crossings = {name: predicate(initial_family(base)) for name, predicate, wanted in
+                 (("first", departs, first_only), ("reversal", reverses, reversal)) if wanted}
+    if crossings:
+        searches = {m: FirstCrossings(coarse, res, list(crossings.values()))
                     for m in parse_models(models)}
     else:
         searches = {m: Bisection(coarse, res) for m in parse_models(models)}
@@ -177,8 +183,8 @@ def switching(preset_name, out_dir, scheduler, workers, threads, models, current
         _adopt_folder(store, out_dir)
         store.set_meta("experiment", base.to_dict())
         store.set_meta("resolution", res)
-        if first_only:
-            store.set_meta("search", "first")
+        if crossings:
+            store.set_meta("search", "+".join(crossings))
         relaxed = _relax_once(runner, store, base, out_dir)
         # One pipeline per model: a model's next point is chosen as soon as its last result is
         # in, not when every model's round is done (the moment model's runs take ~1.5x longer).

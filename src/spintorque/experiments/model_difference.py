@@ -1,12 +1,14 @@
-"""First critical currents of both transport models read from switching stores, paired by
-random start (seed) and geometry, with the moment/diffusion ratio and its 95 % interval
+"""Critical currents of both transport models read from switching stores, paired by random
+start (seed) and geometry, with the moment/diffusion ratio and its 95 % interval
 (docs/results/model_difference.md).
 
-A store made by ``spintorque switching --first`` (or any switching/sweep store) holds, per model,
-evaluated currents and FM2's state family. The *first critical current* of one experiment is
-bracketed by the highest current at which FM2 is still in its initial family below the lowest
-current at which it has left it (:func:`~spintorque.experiments.search.first_departure`); its
-estimate is the bracket's midpoint, its resolution the bracket's half width.
+A store made by ``spintorque switching --first`` / ``--reversal`` (or any switching/sweep store)
+holds, per model, evaluated currents and FM2's state family. The *first critical current* of one
+experiment is bracketed by the highest current at which FM2 is still in its initial family below
+the lowest current at which it has left it; the *reversal current* by the highest current at
+which FM2 does not end in the reversed family ("FM2 −x" for "FM2 +x") below the lowest at which
+it does (:func:`~spintorque.experiments.search.first_crossing`). The estimate is the bracket's
+midpoint, its resolution the bracket's half width.
 
 Pairs: two experiments that differ only in ``model`` (same geometry, mesh, materials, seed,
 protocol). Per pair the ratio r = j_c(moment) / j_c(diffusion) from the midpoints, and its
@@ -18,7 +20,7 @@ resamples, fixed seed) beside it as a check.
 
 Usage::
 
-    python -m spintorque.experiments.model_difference FOLDER [FOLDER ...] --out DIR [--name NAME]
+    spintorque model-difference FOLDER [FOLDER ...] --out DIR [--name NAME] [--threshold reversal]
 
 reads every ``store.sqlite`` under each folder (recursively) and writes ``NAME.md`` (one section
 per folder: every pair, per-model statistics, the paired ratio with its intervals), ``NAME.csv``
@@ -37,15 +39,25 @@ from pathlib import Path
 
 import click
 
-from .search import UNIT, first_departure
+from .search import UNIT, departs, first_crossing, reverses
 from .trilayer import TrilayerExperiment, initial_family
 
-__all__ = ["Threshold", "collect", "geometric_interval", "pair", "main"]
+__all__ = ["THRESHOLDS", "Threshold", "collect", "geometric_interval", "pair", "main"]
+
+#: The thresholds a store can be read for: name -> (predicate of FM2's initial family, the
+#: words for the bracket's lower and upper end in headers, the axis label of the figure).
+THRESHOLDS = {
+    "first": (departs, ("stays", "leaves"), "first critical current: FM2 leaves +x"),
+    "reversal": (reverses, ("below", "reverses"), "reversal current: FM2 ends at −x"),
+}
 
 
 @dataclass(frozen=True)
 class Threshold:
-    """The first critical current of one experiment (one model), currents in A/m²."""
+    """A critical current of one experiment (one model), currents in A/m²: ``j_stay`` the
+    highest current below ``j_left`` at which the threshold is not crossed, ``j_left`` the
+    lowest at which it is; ``kind`` one of :data:`THRESHOLDS` ("first": FM2 leaves its initial
+    family; "reversal": FM2 ends in the reversed family)."""
 
     store: str
     experiment: TrilayerExperiment
@@ -53,6 +65,7 @@ class Threshold:
     j_left: float | None
     runs: int
     relaxed_fm2_mx: float = math.nan  # FM2's <mx> in the zero-current relaxed state
+    kind: str = "first"
 
     @property
     def model(self) -> str:
@@ -73,11 +86,15 @@ class Threshold:
 
     def pair_key(self) -> str:
         """The experiment without its model: what two paired thresholds share."""
-        return self.experiment.with_(model="diffusion").digest()
+        return f"{self.kind}:{self.experiment.with_(model='diffusion').digest()}"
 
 
-def collect(folders: Iterable[str | Path]) -> list[Threshold]:
-    """Every (experiment, model) first critical current in the stores under ``folders``."""
+def collect(folders: Iterable[str | Path], kind: str = "first") -> list[Threshold]:
+    """Every (experiment, model) critical current of ``kind`` (:data:`THRESHOLDS`) in the stores
+    under ``folders``."""
+    if kind not in THRESHOLDS:
+        raise ValueError(f"kind = {kind!r}; allowed: {sorted(THRESHOLDS)}")
+    predicate = THRESHOLDS[kind][0]
     from ..sweep.store import Store
 
     paths: list[Path] = []
@@ -95,9 +112,9 @@ def collect(folders: Iterable[str | Path]) -> list[Threshold]:
                 groups.setdefault(exp.digest(), (exp, []))[1].append(
                     (float(row.params["current"]), row.result["state"]))
         for exp, pts in groups.values():
-            stay, left = first_departure(pts, initial_family(exp))
+            stay, left = first_crossing(pts, predicate(initial_family(exp)))
             out.append(Threshold(str(path), exp, stay, left, len(pts),
-                                 _relaxed_fm2_mx(exp, path.parent)))
+                                 _relaxed_fm2_mx(exp, path.parent), kind))
     return out
 
 
@@ -194,11 +211,13 @@ def _fmt(x: float | None, digits: int = 1) -> str:
 def report(thresholds: Sequence[Threshold]) -> str:
     """Markdown: per experiment both thresholds and the ratio; per-model statistics; the paired
     ratio's geometric mean with its 95 % intervals. Currents in 1e10 A/m²."""
+    kinds = {t.kind for t in thresholds}
+    below, at = THRESHOLDS[kinds.pop() if len(kinds) == 1 else "first"][1]
     pairs = sorted(pair(thresholds), key=lambda p: (p.diffusion.experiment.seed,
                                                      p.diffusion.experiment.t_fm2,
                                                      p.diffusion.experiment.materials))
-    lines = ["| experiment | relaxed FM2 ⟨mx⟩ | diffusion: stays / leaves | "
-             "moment: stays / leaves | j_c diffusion | j_c moment | ratio m/d | bracket bound | "
+    lines = [f"| experiment | relaxed FM2 ⟨mx⟩ | diffusion: {below} / {at} | "
+             f"moment: {below} / {at} | j_c diffusion | j_c moment | ratio m/d | bracket bound | "
              "runs d/m |",
              "|---|---|---|---|---|---|---|---|---|"]
     for p in pairs:
@@ -218,8 +237,8 @@ def report(thresholds: Sequence[Threshold]) -> str:
                     f"{_fmt(t.estimate / UNIT)} ± {_fmt(t.half_width / UNIT)}")
         else:
             where = "below the scan" if t.j_stay is None else "above the scan"
-            what = (f"not bracketed, {where}: stays ≤ {_fmt((t.j_stay or math.nan) / UNIT)}, "
-                    f"leaves at {_fmt((t.j_left or math.nan) / UNIT)}")
+            what = (f"not bracketed, {where}: {below} ≤ {_fmt((t.j_stay or math.nan) / UNIT)}, "
+                    f"{at} at {_fmt((t.j_left or math.nan) / UNIT)}")
         lines.append(f"| {_describe(t.experiment)} ({t.model} only) | "
                      f"{_fmt(t.relaxed_fm2_mx, 3)} | {what} | | | | | | {t.runs} |")
     lines.append("")
@@ -307,7 +326,9 @@ def plot_pairs(groups: dict[str, Sequence[Threshold]], png: Path,
     ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%.2f"))
     ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%.1f"))
     ax.set_ylabel("j_c(moment) / j_c(diffusion)  (1)")
-    ax.set_xlabel("folder (geometry); first critical current: FM2 leaves +x")
+    kinds = {t.kind for ths in groups.values() for t in ths}
+    what = THRESHOLDS[kinds.pop() if len(kinds) == 1 else "first"][2]
+    ax.set_xlabel(f"folder (geometry); {what}")
     if title:
         ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7, loc="best")
@@ -323,12 +344,16 @@ def plot_pairs(groups: dict[str, Sequence[Threshold]], png: Path,
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--name", default="thresholds", show_default=True,
               help="Base name of the outputs (NAME.md, NAME.csv, NAME.png).")
-def main(folders: tuple[Path, ...], out_dir: Path, name: str) -> None:
-    """First critical currents of both models, paired ratios and 95 % intervals from the
-    switching stores under FOLDERS (one section and one column of the figure per FOLDER)."""
+@click.option("--threshold", "kind", type=click.Choice(sorted(THRESHOLDS)), default="first",
+              show_default=True,
+              help="first: the lowest current at which FM2 leaves its initial family; "
+                   "reversal: the lowest at which it ends in the reversed family.")
+def main(folders: tuple[Path, ...], out_dir: Path, name: str, kind: str) -> None:
+    """Critical currents of both models, paired ratios and 95 % intervals from the switching
+    stores under FOLDERS (one section and one column of the figure per FOLDER)."""
     groups: dict[str, list[Threshold]] = {}
     for folder in folders:
-        groups[_label(folder)] = collect([folder])
+        groups[_label(folder)] = collect([folder], kind)
     if not any(groups.values()):
         raise click.ClickException(f"no switching runs under {[str(f) for f in folders]}")
     out_dir.mkdir(parents=True, exist_ok=True)

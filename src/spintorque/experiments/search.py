@@ -245,47 +245,102 @@ class Bisection:
         self.result.points[int(k)] = str(state)
 
 
-class FirstDeparture(Bisection):
-    """The search for the first critical current only: the lowest evaluated current at which
-    the state is no longer ``initial`` (FM2 has left its initial state family), bracketed to the
-    resolution.
+class FirstCrossings(Bisection):
+    """The search for first crossings only: for each predicate ``reached(state)``, the lowest
+    evaluated current at which it holds, bracketed to the resolution by the highest current
+    below it at which it does not.
 
-    After the coarse scan only one interval is refined: between the highest current below the
-    lowest departure that still holds ``initial`` and that departure. Windows above it (returns
-    to ``initial``, further transitions) are not resolved. A departure at the lowest coarse
-    current leaves nothing to bracket (the threshold is below the scan); a scan that never
-    departs has no threshold (above the scan). :func:`first_departure` reads the bracket.
+    After the coarse scan only these brackets are refined (the widest gap of any of them
+    first); windows above them are not resolved. A predicate that holds at the lowest coarse
+    current leaves nothing to bracket (below the scan); one that never holds has no bracket
+    (above the scan). :func:`first_crossing` reads a bracket back from evaluated points.
     """
 
-    def __init__(self, coarse: Sequence[float], resolution: float = 0.1 * UNIT,
-                 initial: str = "FM2 +x") -> None:
+    def __init__(self, coarse: Sequence[float], resolution: float,
+                 reached: Sequence[Callable[[str], bool]]) -> None:
         super().__init__(coarse, resolution)
-        self.initial = initial
+        if not reached:
+            raise ValueError("reached: need at least one predicate")
+        self.reached = list(reached)
 
     def candidate(self, speculate: bool = True) -> tuple[tuple[int, int], int] | None:
         if self._first:
             return super().candidate(speculate)
-        lo, hi = first_bracket(self.result.points, self.initial)
-        if lo is None or hi is None or hi - lo < 2:
-            return None
-        inside = sorted(p for p in self.pending if lo < p < hi)
-        if inside and not speculate:
-            return None
-        edges = [lo, *inside, hi]
-        a, b = max(zip(edges, edges[1:], strict=False), key=lambda g: g[1] - g[0])
-        if b - a < 2:
-            return None
-        return (len(inside), a - b), (a + b) // 2
+        best = None
+        for lo, hi in {first_bracket_where(self.result.points, r) for r in self.reached}:
+            if lo is None or hi is None or hi - lo < 2:
+                continue
+            inside = sorted(p for p in self.pending if lo < p < hi)
+            if inside and not speculate:
+                continue
+            edges = [lo, *inside, hi]
+            a, b = max(zip(edges, edges[1:], strict=False), key=lambda g: g[1] - g[0])
+            if b - a < 2:
+                continue
+            cand = ((len(inside), a - b), (a + b) // 2)
+            if best is None or cand < best:
+                best = cand
+        return best
 
 
-def first_bracket(points: dict[int, str], initial: str) -> tuple[int | None, int | None]:
-    """``(k_stay, k_left)``: the lowest lattice index whose state is not ``initial`` and the
-    highest index below it whose state is; None where there is none."""
-    left = [k for k in sorted(points) if points[k] != initial]
-    if not left:
+def departs(initial: str) -> Callable[[str], bool]:
+    """Predicate of the first critical current: FM2's state family is no longer ``initial``."""
+    return lambda state: state != initial
+
+
+def reverses(initial: str) -> Callable[[str], bool]:
+    """Predicate of the reversal current: FM2's state family is ``initial`` reversed ("FM2 +x"
+    -> "FM2 −x"), uniform or C/S-state along the opposite direction."""
+    target = reversed_family(initial)
+    return lambda state: state == target
+
+
+def reversed_family(family: str) -> str:
+    """The family along the opposite direction: ``"FM2 +x"`` <-> ``"FM2 −x"`` (true minus)."""
+    from .classify import MINUS
+
+    layer, _, axis = family.rpartition(" ")
+    if len(axis) != 2 or axis[0] not in ("+", MINUS) or axis[1] not in "xyz":
+        raise ValueError(f"family = {family!r} is not a uniform family like 'FM2 +x'")
+    return f"{layer} {MINUS if axis[0] == '+' else '+'}{axis[1]}"
+
+
+class FirstDeparture(FirstCrossings):
+    """The search for the first critical current only: the lowest evaluated current at which
+    the state is no longer ``initial`` (FM2 has left its initial state family), bracketed to the
+    resolution (:class:`FirstCrossings` with :func:`departs`). :func:`first_departure` reads the
+    bracket.
+    """
+
+    def __init__(self, coarse: Sequence[float], resolution: float = 0.1 * UNIT,
+                 initial: str = "FM2 +x") -> None:
+        super().__init__(coarse, resolution, [departs(initial)])
+        self.initial = initial
+
+
+def first_bracket_where(points: dict[int, str], reached: Callable[[str], bool]
+                        ) -> tuple[int | None, int | None]:
+    """``(k_before, k_reached)``: the lowest lattice index whose state satisfies ``reached``
+    and the highest index below it whose state does not; None where there is none."""
+    hits = [k for k in sorted(points) if reached(points[k])]
+    if not hits:
         return (max(points) if points else None), None
-    stay = [k for k in points if k < left[0] and points[k] == initial]
-    return (max(stay) if stay else None), left[0]
+    before = [k for k in points if k < hits[0] and not reached(points[k])]
+    return (max(before) if before else None), hits[0]
+
+
+def first_crossing(points: Iterable[tuple[float, str]], reached: Callable[[str], bool]
+                   ) -> tuple[float | None, float | None]:
+    """``(j_before, j_reached)`` [A/m²] from evaluated ``(current, state)`` pairs: the lowest
+    current whose state satisfies ``reached`` and the highest current below it whose state does
+    not. The crossing lies between them; ``j_before`` None: below the lowest current evaluated;
+    ``j_reached`` None: above the highest (then ``j_before`` is the highest evaluated)."""
+    pts = sorted(points)
+    hits = [j for j, state in pts if reached(state)]
+    if not hits:
+        return (pts[-1][0] if pts else None), None
+    before = [j for j, state in pts if j < hits[0] and not reached(state)]
+    return (before[-1] if before else None), hits[0]
 
 
 def first_departure(points: Iterable[tuple[float, str]], initial: str = "FM2 +x"
@@ -294,12 +349,7 @@ def first_departure(points: Iterable[tuple[float, str]], initial: str = "FM2 +x"
     whose state is not ``initial`` and the highest current below it whose state is. The first
     critical current lies between them; ``j_stay`` None: below the lowest current evaluated;
     ``j_left`` None: above the highest."""
-    pts = sorted(points)
-    left = [j for j, state in pts if state != initial]
-    if not left:
-        return (pts[-1][0] if pts else None), None
-    stay = [j for j, state in pts if j < left[0] and state == initial]
-    return (stay[-1] if stay else None), left[0]
+    return first_crossing(points, departs(initial))
 
 
 def propose_across(searches: dict[str, Bisection]) -> tuple[str, int] | None:

@@ -306,6 +306,33 @@ def test_reversal_added_to_a_first_only_store_brackets_the_reversal_current(cli,
     assert f"{10.15 / 10.05:.3f}" in report.output and (tmp_path / "rep" / "rev.png").is_file()
 
 
+def test_a_resumed_search_starts_from_every_run_the_store_holds(cli, tmp_path, monkeypatch):
+    """A second search with other coarse currents (2, 14) on a store made by a first one
+    (2, 6, 11, 14) knows all of the store's runs: its first-departure bracket is already closed,
+    and the only new runs are the reversal's bisection inside (8.5, 11), none at the midpoints
+    of its own coarse scan (8.0, 5.0, ...)."""
+    monkeypatch.setattr(commands, "SWITCHING_TASK",
+                        "spintorque.experiments.stand_ins_threshold:first_threshold_response")
+    out = tmp_path / "known"
+    base = ["switching", "--preset", "smoke", "--out", str(out), "--workers", "1",
+            "--resolution", "0.1", "--first"]
+    assert CliRunner().invoke(cli, [*base, "--currents", "2,6,11,14"],
+                              catch_exceptions=False).exit_code == 0
+
+    def currents():
+        with Store(out / "store.sqlite") as st:
+            return {(row.params["model"], round(row.params["current"] / 1e9))
+                    for row in st.rows("done") if row.params.get("kind") == "switching"}
+
+    before = currents()
+    r = CliRunner().invoke(cli, [*base, "--reversal", "--currents", "2,14"],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    added = currents() - before
+    assert added and all(85 < j < 110 for _, j in added), sorted(added)
+    assert ("diffusion", 100) in added and ("diffusion", 101) in added  # reversal 10.0 / 10.1
+
+
 def test_geometry_options_reach_every_run_and_bad_values_name_the_field(cli, tmp_path):
     """``--fm1 pinned``, ``--fm1-tilt`` [degrees], ``--t-fm2`` [nm], ``--z-refine`` and a new
     material set reach the runs' experiment; bad values are usage errors naming the option or

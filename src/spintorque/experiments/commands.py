@@ -68,6 +68,23 @@ def _point_key(exp: TrilayerExperiment, j: float) -> str:
     return f"{exp.model}/j={j / UNIT:.4g}e10/{exp.digest()}"
 
 
+def _known_points(store, exp: TrilayerExperiment, resolution: float) -> dict[int, str]:
+    """FM2 states of the finished runs of ``exp`` in ``store`` whose current lies on the search
+    lattice ``k * resolution`` [A/m²], by lattice index: what a resumed search starts from,
+    including runs that another search or scan put in the same store."""
+    digest, known = exp.digest(), {}
+    for row in store.rows("done"):
+        params = row.params
+        if params.get("kind") != "switching" or params.get("model") != exp.model:
+            continue
+        if TrilayerExperiment.from_dict(params["experiment"]).digest() != digest:
+            continue
+        k = round(params["current"] / resolution)
+        if abs(params["current"] / resolution - k) <= 1e-6:
+            known[k] = row.result["state"]
+    return known
+
+
 def _point_params(exp: TrilayerExperiment, j: float, out: Path, relaxed: str | None,
                   animate: bool = False) -> dict:
     return {"kind": "switching", "model": exp.model, "current": j,
@@ -186,6 +203,9 @@ def switching(preset_name, out_dir, scheduler, workers, threads, models, current
         if crossings:
             store.set_meta("search", "+".join(crossings))
         relaxed = _relax_once(runner, store, base, out_dir)
+        for model, search in searches.items():  # resume from every run the store holds
+            for k, state in _known_points(store, exps[model], res).items():
+                search.preload(k, state)
         # One pipeline per model: a model's next point is chosen as soon as its last result is
         # in, not when every model's round is done (the moment model's runs take ~1.5x longer).
         owner: dict[str, tuple[str, int]] = {}

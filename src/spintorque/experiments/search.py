@@ -244,6 +244,14 @@ class Bisection:
         self.pending.discard(int(k))
         self.result.points[int(k)] = str(state)
 
+    def preload(self, k: int, state: str) -> None:
+        """Record a result known before the search started (a resumed store): it counts like
+        an evaluated point, and a coarse point known this way is not handed out again."""
+        k = int(k)
+        if k in self._first:
+            self._first.remove(k)
+        self.record(k, state)
+
 
 class FirstCrossings(Bisection):
     """The search for first crossings only: for each predicate ``reached(state)``, the lowest

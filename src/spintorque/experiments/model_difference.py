@@ -208,11 +208,16 @@ def _fmt(x: float | None, digits: int = 1) -> str:
     return "—" if x is None or not math.isfinite(x) else f"{x:.{digits}f}"
 
 
+def _kind_of(thresholds: Sequence[Threshold]) -> str:
+    """The one kind of ``thresholds`` ("first" when mixed or empty), for headers and labels."""
+    kinds = {t.kind for t in thresholds}
+    return kinds.pop() if len(kinds) == 1 else "first"
+
+
 def report(thresholds: Sequence[Threshold]) -> str:
     """Markdown: per experiment both thresholds and the ratio; per-model statistics; the paired
     ratio's geometric mean with its 95 % intervals. Currents in 1e10 A/m²."""
-    kinds = {t.kind for t in thresholds}
-    below, at = THRESHOLDS[kinds.pop() if len(kinds) == 1 else "first"][1]
+    below, at = THRESHOLDS[_kind_of(thresholds)][1]
     pairs = sorted(pair(thresholds), key=lambda p: (p.diffusion.experiment.seed,
                                                      p.diffusion.experiment.t_fm2,
                                                      p.diffusion.experiment.materials))
@@ -326,8 +331,7 @@ def plot_pairs(groups: dict[str, Sequence[Threshold]], png: Path,
     ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%.2f"))
     ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%.1f"))
     ax.set_ylabel("j_c(moment) / j_c(diffusion)  (1)")
-    kinds = {t.kind for ths in groups.values() for t in ths}
-    what = THRESHOLDS[kinds.pop() if len(kinds) == 1 else "first"][2]
+    what = THRESHOLDS[_kind_of([t for ths in groups.values() for t in ths])][2]
     ax.set_xlabel(f"folder (geometry); {what}")
     if title:
         ax.set_title(title, fontsize=9)

@@ -171,9 +171,21 @@ class Bisection:
             return (-1, -self._first[-1]), self._first[-1]
         pts = self.result.points
         known = sorted(pts)
+        best = self._split([(a, b) for a, b in zip(known, known[1:], strict=False)
+                            if pts[a] != pts[b]], speculate)
+        if best is None and speculate and self.pending:
+            best = self._beside_pending(known)
+        return best
+
+    def _split(self, intervals: Iterable[tuple[int, int]], speculate: bool
+               ) -> tuple[tuple[int, int], int] | None:
+        """``(priority, k)``: over the open ``intervals`` (lattice index pairs), the midpoint of
+        the widest gap between their ends and pending points, preferring intervals with fewer
+        pending points; with ``speculate=False`` intervals holding a pending point are skipped.
+        None when no interval has room for a point."""
         best = None
-        for a, b in zip(known, known[1:], strict=False):
-            if b - a < 2 or pts[a] == pts[b]:
+        for a, b in intervals:
+            if b - a < 2:
                 continue
             inside = sorted(p for p in self.pending if a < p < b)
             if inside and not speculate:
@@ -185,8 +197,6 @@ class Bisection:
             cand = ((len(inside), lo - hi), (lo + hi) // 2)
             if best is None or cand < best:
                 best = cand
-        if best is None and speculate and self.pending:
-            best = self._beside_pending(known)
         return best
 
     def _beside_pending(self, known: list[int]) -> tuple[tuple[int, int], int] | None:
@@ -274,21 +284,9 @@ class FirstCrossings(Bisection):
     def candidate(self, speculate: bool = True) -> tuple[tuple[int, int], int] | None:
         if self._first:
             return super().candidate(speculate)
-        best = None
-        for lo, hi in {first_bracket_where(self.result.points, r) for r in self.reached}:
-            if lo is None or hi is None or hi - lo < 2:
-                continue
-            inside = sorted(p for p in self.pending if lo < p < hi)
-            if inside and not speculate:
-                continue
-            edges = [lo, *inside, hi]
-            a, b = max(zip(edges, edges[1:], strict=False), key=lambda g: g[1] - g[0])
-            if b - a < 2:
-                continue
-            cand = ((len(inside), a - b), (a + b) // 2)
-            if best is None or cand < best:
-                best = cand
-        return best
+        brackets = {first_bracket_where(self.result.points, r) for r in self.reached}
+        return self._split(sorted((lo, hi) for lo, hi in brackets
+                                  if lo is not None and hi is not None), speculate)
 
 
 def departs(initial: str) -> Callable[[str], bool]:
